@@ -1,0 +1,42 @@
+# Case officers: `make all` sets everything up and builds output/ from input/.
+# Developers: `make test`, `make bench`. See README.md.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Touched after a successful install; pyproject.toml being newer means: install again.
+READY  := $(VENV)/.ready
+
+.PHONY: all build test bench nightly validate list check-templates clean
+
+all: build
+
+$(READY): pyproject.toml tools/setup.sh
+	@sh tools/setup.sh "$(PYTHON)" "$(VENV)"
+	@touch $@
+
+build: $(READY)
+	$(BIN)/pipeline build
+
+validate: $(READY)
+	$(BIN)/pipeline validate
+
+list: $(READY)
+	$(BIN)/pipeline list
+
+check-templates: $(READY)
+	$(BIN)/pipeline check-templates
+
+# For the scheduler: no progress bar, one log file, exit code for monitoring (see README).
+nightly: $(READY)
+	$(BIN)/pipeline build --quiet --wait 600 --log-file output/.pipeline/nightly.log
+
+test: $(READY)
+	$(BIN)/python -m pytest -q
+
+bench: $(READY)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find output -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

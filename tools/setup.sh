@@ -1,0 +1,36 @@
+#!/bin/sh
+# Create the virtual environment, install the pipeline into it, and make sure the system
+# libraries WeasyPrint needs (Pango, HarfBuzz, fontconfig) are present. Called by the Makefile.
+set -eu
+PYTHON=$1
+VENV=$2
+# WeasyPrint loads these with dlopen at import time; pip cannot install them.
+SYSTEM_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core"
+
+apt_install() {
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installerer systempakker: $*"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    else
+        echo "Mangler systempakker: $*" >&2
+        echo "Bed en administrator køre: sudo apt-get install $*" >&2
+        exit 1
+    fi
+}
+
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "Opretter $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+echo "Installerer Python-pakker i $VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+if ! "$VENV/bin/python" -c 'import weasyprint' >/dev/null 2>&1; then
+    apt_install $SYSTEM_PACKAGES
+    "$VENV/bin/python" -c 'import weasyprint'
+fi
