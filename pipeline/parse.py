@@ -223,12 +223,18 @@ def looks_like_abbreviation(word: str) -> bool:
 _DISCUSSION = re.compile(r"drøftelse\s*:", re.IGNORECASE)
 
 
+def split_discussion(text: str) -> tuple[str, str]:
+    """Return an activity's text before `Drøftelse:` and the questions after it ('' when none)."""
+    lead, *questions = _DISCUSSION.split(text, maxsplit=1)
+    return lead.strip(), questions[0].strip() if questions else ""
+
+
 def parse_questions(text: str) -> tuple[str, ...]:
     """Return the questions after `Drøftelse:`, one per question mark, in order."""
-    parts = _DISCUSSION.split(normalise_text(text), maxsplit=1)
-    if len(parts) < 2:
+    _, body = split_discussion(normalise_text(text))
+    if not body:
         return ()
-    *asked, tail = " ".join(parts[1].split()).split("?")
+    *asked, tail = " ".join(body.split()).split("?")
     questions = [question.strip() + "?" for question in asked if question.strip()]
     if tail.strip():
         questions.append(tail.strip())
