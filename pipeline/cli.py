@@ -22,7 +22,7 @@ YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="Ã
 TEMPLATES_OPTION = click.option("-t", "--templates", type=click.Path(path_type=Path, file_okay=False),
                                 default=Path("templates"), show_default=True,
                                 help="Mappen med skabelonerne.")
-OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path),
                              default=Path("output"), show_default=True,
                              help="Mappen, dokumenterne skrives i.")
 

@@ -71,6 +71,4 @@ class LockedError(PipelineError):
 
 
 class OutputError(PipelineError):
-    """The output folder cannot be written."""
-
-    exit_code = 1
+    """The output folder cannot be written, or a path would leave it; nothing was written."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from pipeline import limits
 from pipeline.errors import InputError, Problem
 from pipeline.parse import normalise_text
 
@@ -138,14 +139,24 @@ class Workbook:
         if problems:
             raise InputError(problems)
         rows = []
+        longest = limits.CELL_CHARACTERS.value
         for index in range(header_index + 1, len(grid)):
             cells = {
                 header: value
                 for header, value in zip(headers, grid[index])
                 if header is not None and value != ""
             }
+            for header, value in cells.items():
+                if isinstance(value, str) and len(value) > longest:
+                    problems.append(Problem(self.name, f"cellen har {len(value):,} tegn; ".replace(",", ".")
+                                            + limits.CELL_CHARACTERS.advice(), sheet, index + 1, header))
             if cells:
                 rows.append(Row(index + 1, cells))
+            if len(rows) > limits.ROWS.value:
+                problems.append(Problem(self.name, f"arket har mere end {limits.ROWS.advice()}", sheet))
+                break
+        if problems:
+            raise InputError(problems)
         return Table(self.name, sheet, header_index + 1, columns, tuple(extra), tuple(rows))
 
 
@@ -166,6 +177,9 @@ def read_workbook(path: Path) -> Workbook:
     suffix = path.suffix.casefold()
     if not path.is_file():
         raise InputError([Problem(path.name, "filen findes ikke")])
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > limits.FILE_MB.value:
+        raise InputError([Problem(path.name, f"filen fylder {size_mb:.0f} MB; {limits.FILE_MB.advice()}")])
     if suffix in EXCEL_SUFFIXES:
         return Workbook(path, _read_excel(path))
     if suffix in CSV_SUFFIXES:
@@ -187,6 +201,7 @@ def _read_excel(path: Path) -> dict[str | None, list[list[Cell]]]:
     if not zipfile.is_zipfile(path):
         raise InputError([Problem(path.name, "filen er ikke et Excel-regneark, selv om navnet ender på "
                                   f"{path.suffix}; åbn den i Excel og gem den som .xlsx")])
+    _check_unpacked_size(path)
     import pandas as pd
 
     try:
@@ -194,6 +209,18 @@ def _read_excel(path: Path) -> dict[str | None, list[list[Cell]]]:
     except Exception as error:  # calamine reports a damaged file with many exception types
         raise InputError([Problem(path.name, f"filen kan ikke læses som Excel-regneark ({error})")]) from None
     return {str(name): _grid(frame) for name, frame in frames.items()}
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse an .xlsx that would unpack to more than the cap (a zip bomb, or a damaged file)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked_mb = sum(info.file_size for info in package.infolist()) / 2**20
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError([Problem(path.name, f"filen er beskadiget og kan ikke åbnes ({error})")]) from None
+    if unpacked_mb > limits.UNPACKED_MB.value:
+        raise InputError([Problem(path.name, f"filen fylder {unpacked_mb:.0f} MB udpakket; "
+                                  f"{limits.UNPACKED_MB.advice()}")])
 
 
 def _read_csv(path: Path) -> list[list[Cell]]:

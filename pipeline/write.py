@@ -1,0 +1,124 @@
+"""Stage 5: put files into the output folder safely.
+
+Every path is fenced inside the output folder and portable to a Windows share; every file
+appears atomically (temporary file in the same folder, synced, then `os.replace`), so a run
+killed at any moment leaves each file either old or new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from pipeline.errors import OutputError
+
+TEMP_SUFFIX = ".pipeline-tmp"
+# Windows refuses these names with any extension, and these characters anywhere.
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?", re.IGNORECASE)
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+MAX_NAME = 180  # leaves room for the folder on a share within Windows' 260-character paths
+
+
+def check_name(name: str) -> str | None:
+    """Return why `name` cannot be a file name on a Windows share, or None when it can."""
+    if not name or name in (".", ".."):
+        return "er ikke et filnavn"
+    if _FORBIDDEN.search(name):
+        return "indeholder tegn, som Windows ikke tillader i filnavne"
+    if _RESERVED.fullmatch(name):
+        return "er et navn, som Windows reserverer"
+    if name.endswith((" ", ".")):
+        return "ender med mellemrum eller punktum, hvilket Windows ikke tillader"
+    if len(name) > MAX_NAME:
+        return f"er længere end {MAX_NAME} tegn"
+    return None
+
+
+def resolve(output: Path, relative: PurePosixPath) -> Path:
+    """Return the real path of `relative` inside `output`; refuse anything that would leave it."""
+    root = output.resolve()
+    for part in relative.parts:
+        if (reason := check_name(part)) is not None:
+            raise OutputError(f'"{relative}" kan ikke skrives: "{part}" {reason}')
+    target = (root / Path(*relative.parts)).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise OutputError(f'"{relative}" ligger uden for outputmappen {output} og skrives ikke')
+    return target
+
+
+def sha256(data: bytes) -> str:
+    """Return the hex SHA-256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str | None:
+    """Return the hex SHA-256 of the file at `path`, or None when it does not exist."""
+    try:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write `data` to `target` so that it is either wholly there or not changed at all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
+    try:
+        with temporary.open("wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename durable: fsync the folder that holds it (a no-op where that is unsupported)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def remove_leftovers(output: Path) -> None:
+    """Delete temporary files a killed run left behind (only ours: they carry TEMP_SUFFIX)."""
+    if output.is_dir():
+        for leftover in output.rglob(f".*{TEMP_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+
+
+# Zip members carry a timestamp; a fixed one keeps .docx bytes independent of the clock.
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """Return a zip (a .docx) rewritten with fixed member timestamps and permissions.
+
+    `[Content_Types].xml` stays first, as Office expects; the other members keep their order,
+    which python-docx already derives from the package, not from the clock.
+    """
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        names = source.namelist()
+        for name in sorted(names, key=lambda n: n != "[Content_Types].xml"):
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 0
+            target.writestr(info, source.read(name), compresslevel=6)
+    return buffer.getvalue()
