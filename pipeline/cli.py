@@ -19,16 +19,48 @@ from pipeline.errors import InputError, PipelineError
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")
 YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ",
                            help="Planens år, når hverken kolonnen År eller filnavnet angiver det.")
-TEMPLATES_OPTION = click.option("-t", "--templates", type=click.Path(path_type=Path, file_okay=False),
-                                default=Path("templates"), show_default=True,
-                                help="Mappen med skabelonerne.")
-OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path),
-                             default=Path("output"), show_default=True,
-                             help="Mappen, dokumenterne skrives i.")
+TEMPLATES_OPTION = click.option("-t", "--templates", type=click.Path(path_type=Path), metavar="MAPPE",
+                                default=Path("templates"), help="Mappen med skabelonerne (standard: templates).")
+OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path), metavar="MAPPE",
+                             default=Path("output"), help="Mappen, dokumenterne skrives i (standard: output).")
 
 
-class _Group(click.Group):
+class _DanishHelp(click.HelpFormatter):
+    """Click's help layout with Danish headings."""
+
+    HEADINGS = {"Options": "Tilvalg", "Commands": "Kommandoer", "Arguments": "Argumenter"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "Brug: " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(self.HEADINGS.get(heading, heading))
+
+
+class _Context(click.Context):
+    formatter_class = _DanishHelp
+
+
+class _DanishCommand(click.Command):
+    """A command whose help (headings and the --help option itself) is in Danish."""
+
+    context_class = _Context
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[TILVALG]")
+        super().__init__(*args, **kwargs)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Vis denne hjælp og afslut."
+        return option
+
+
+class _Group(_DanishCommand, click.Group):
     """Turns the library's errors into a Danish message and an exit code, in one place."""
+
+    command_class = _DanishCommand
 
     def invoke(self, ctx: click.Context):
         try:
@@ -57,8 +89,10 @@ def _print_error(error: PipelineError) -> None:
         click.echo(f"Fejl: {error}", err=True)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pipeline", message="%(prog)s %(version)s")
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             subcommand_metavar="KOMMANDO [ARGUMENTER]...")
+@click.version_option(__version__, prog_name="pipeline", message="%(prog)s %(version)s",
+                      help="Vis versionen og afslut.")
 def cli() -> None:
     """Laver orienteringssager, drøftelsessager og PDF-oversigter ud fra implementeringsplanen.
 
@@ -78,16 +112,16 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Byg alle dokumenter, også dem der er opdaterede.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
               help="Antal dokumenter, der laves samtidig (standard: antal processorkerner).")
-@click.option("--wait", type=click.FloatRange(0), default=5.0, show_default=True, metavar="SEK",
-              help="Sekunder, der ventes på en anden kørsel, før der gives op.")
+@click.option("--wait", type=click.FloatRange(0), default=5.0, metavar="SEK",
+              help="Sekunder, der ventes på en anden kørsel, før der gives op (standard: 5).")
 @click.option("-q", "--quiet", is_flag=True, help="Vis kun problemer og opsummeringen.")
 @click.option("-v", "--verbose", is_flag=True, help="Vis flere detaljer (og teknisk fejlinfo).")
-@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FIL",
               help="Tilføj logbeskeder til denne fil.")
 @click.pass_context
 def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait, quiet, verbose,
           log_file) -> None:
-    """Byg alle dokumenter for planerne ind i OUTPUT."""
+    """Byg alle dokumenter for planerne ind i outputmappen."""
     from pipeline.build import BuildOptions, build as run_build
     from pipeline.progress import Progress
 
