@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from pipeline import __version__
 from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
 from pipeline.manifest import FOLDER, Entry, Manifest
-from pipeline.model import Document, Plan
+from pipeline.model import Document, DocumentKind, Plan
 from pipeline.read import PLAN_SUFFIXES
 from pipeline.report import Outcome, Report
 from pipeline.write import atomic_write, file_sha256, remove_leftovers, resolve, sha256
@@ -383,11 +383,18 @@ def _render_all(jobs: list[_Job], templates: Path, workers: int) -> Iterator[tup
         for job in jobs:
             yield job, _render_one(job.document, templates)
         return
+    # The longest jobs start first, so the pool does not end waiting on one big PDF.
+    jobs = sorted(jobs, key=lambda job: _COST[job.document.kind], reverse=True)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
         futures = {pool.submit(_render_one, job.document, templates): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+# Rough relative rendering cost of one document of each kind (for scheduling only).
+_COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
+         DocumentKind.DISCUSSION: 1}
 
 
 def _render_one(document: Document, templates: Path) -> bytes | str:
