@@ -20,12 +20,12 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 
 from pipeline import __version__
-from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
+from pipeline.errors import InputError, LockedError, OutputError, PipelineError, TemplateError, UsageError
 from pipeline.manifest import FOLDER, Entry, Manifest
 from pipeline.model import Document, DocumentKind, Plan
 from pipeline.read import PLAN_SUFFIXES
 from pipeline.report import Outcome, Report
-from pipeline.write import atomic_write, file_sha256, remove_leftovers, resolve, sha256
+from pipeline.write import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
 
 INPUT = Path("input")
 NEW_VERSION = " (ny version)"
@@ -73,7 +73,7 @@ def find_plans(paths: Iterable[Path] = ()) -> list[Path]:
 def load_plans(paths: Iterable[Path], year: int | None = None) -> list[Plan]:
     """Return every plan read and validated; raise InputError listing the problems of all files."""
     from pipeline.read import read_workbook
-    from pipeline.validate import validate
+    from pipeline.validate import check_together, validate
 
     plans, problems = [], []
     for path in paths:
@@ -81,6 +81,7 @@ def load_plans(paths: Iterable[Path], year: int | None = None) -> list[Plan]:
             plans.append(validate(read_workbook(path), year))
         except InputError as error:
             problems.extend(error.problems)
+    problems.extend(check_together(plans))
     if problems:
         raise InputError(problems)
     return plans
@@ -99,8 +100,13 @@ def plan_build(options: BuildOptions) -> list[Document]:
 def _check_paths(documents: list[Document], output: Path) -> None:
     if output.exists() and not output.is_dir():
         raise OutputError(f"Kan ikke skrive i outputmappen {output}: det er en fil, ikke en mappe.")
+    seen: dict[str, PurePosixPath] = {}
     for document in documents:
         resolve(output, document.path)  # raises when a path would leave the output folder
+        other = seen.setdefault(str(document.path).casefold(), document.path)
+        if other != document.path:  # one file on a Windows share, which ignores case
+            raise OutputError(f'"{document.path}" og "{other}" bliver samme fil på et Windows-drev; '
+                              "giv udvalgene forskellige forkortelser")
 
 
 def _check_templates(templates: Path, names: set[str]) -> None:
@@ -286,8 +292,10 @@ class _Build:
     listener: Listener
     report: Report = field(default_factory=Report)
     keep: set[str] = field(default_factory=set)  # manifest paths still in use after this build
+    budget: OutputBudget = field(default_factory=OutputBudget)
 
     def run(self, documents: list[Document], inputs: str) -> Report:
+        self.budget = OutputBudget.of(self.options.output)
         jobs = list(self._decide(documents))
         self.listener.start(len(jobs))
         for job, result in _render_all(jobs, self.options.templates, self.options.jobs):
@@ -333,7 +341,11 @@ class _Build:
                     self._add(Outcome.UNCHANGED, path)
                     return
                 path, target = self._new_version_path(job.document.path)
+            self.budget.reserve(target, len(data))
             self._commit(path, target, job, data)
+        except OutputError as error:
+            self._add(Outcome.FAILED, path, str(error))
+            return
         except OSError as error:
             self._add(Outcome.FAILED, path, f"kunne ikke skrives: {error.strerror or error}")
             return
@@ -370,6 +382,7 @@ class _Build:
             del self.manifest.entries[path]
             if entry.matches(target):
                 target.unlink()
+                self.budget.release(entry.size)
                 self._add(Outcome.REMOVED, path)
             elif target.exists():
                 self._add(Outcome.PRESERVED, path, "rækken er væk, men filen er ændret i hånden")
@@ -403,8 +416,10 @@ def _render_one(document: Document, templates: Path) -> bytes | str:
 
     try:
         return render(document, templates)
+    except PipelineError as error:
+        return str(error)
     except Exception as error:  # one bad document must not stop the others
-        return f"{type(error).__name__}: {error}"
+        return f"uventet fejl ({type(error).__name__}: {error})"
 
 
 # --- Listing --------------------------------------------------------------------------------------

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import meta, nodes
-from jinja2.exceptions import TemplateAssertionError, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import (
+    SecurityError,
+    TemplateAssertionError,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from lxml import etree
 
 from pipeline.context import build_context, sample_document
@@ -318,9 +324,16 @@ def _names(target: nodes.Node) -> list[str]:
 
 # --- Messages -----------------------------------------------------------------------------------
 
+_UNSAFE = re.compile(r"access to attribute '(?P<name>[^']*)' of '[^']*' object is unsafe")
+
+
 def describe_error(error: TemplateError) -> str:
     """Return a Jinja error in Danish where it is a common one, else Jinja's own words."""
     message = getattr(error, "message", None) or str(error)
+    if isinstance(error, SecurityError):  # the sandbox refused Python internals or changing data
+        match = _UNSAFE.search(message)
+        what = f'"{match["name"]}" er ikke tilladt' if match else "skabelonen forsøger noget, som ikke er tilladt"
+        return f"{what} i en skabelon; en skabelon kan kun vise pipelinens variabler med dens filtre"
     if isinstance(error, UndefinedError):
         if match := re.fullmatch(r"'(\w+)' is undefined", message):
             return f'ukendt variabel "{match.group(1)}"'

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from pipeline.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -19,16 +21,34 @@ class Limit:
 
     @property
     def value(self) -> int:
-        try:
-            return int(os.environ.get(self.variable, self.default))
-        except ValueError:
+        """Return the cap: the environment variable's whole number when set, else the default."""
+        text = os.environ.get(self.variable, "").strip()
+        if not text:
             return self.default
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:  # a mistyped cap must not quietly become the default, nor refuse everything
+            raise UsageError(f"Miljøvariablen {self.variable} skal være et helt tal større end 0 "
+                             f'(fx {self.default}), ikke "{text}".')
+        return value
 
     def advice(self) -> str:
         """Return the Danish sentence that names the cap and how to raise it."""
         unit = f" {self.unit}" if self.unit else ""
-        return f"grænsen er {self.value:,}{unit}".replace(",", ".") + \
-            f" (sæt miljøvariablen {self.variable} for at hæve den)"
+        return f"grænsen er {number(self.value)}{unit} (sæt miljøvariablen {self.variable} for at hæve den)"
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """Return a number as a Danish message writes it: `100.000`, `1,5`."""
+    return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def megabytes(size: int) -> str:
+    """Return a size in bytes as megabytes for a message: `1,5 MB` below 10 MB, else `1.024 MB`."""
+    value = size / 2**20
+    return f"{number(value, 1 if value < 10 else 0)} MB"
 
 
 FILE_MB = Limit("PIPELINE_MAX_FILE_MB", 50, "MB")

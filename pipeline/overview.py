@@ -238,7 +238,9 @@ def render_template(context: dict[str, Any], templates: Path) -> str:
         raise TemplateError(f'Skabelonen "{error.name or TEMPLATE}", linje {error.lineno}: '
                             f"{error.message}") from None
     except JinjaError as error:
-        raise TemplateError(f'Skabelonen "{TEMPLATE}" kan ikke udfyldes: {error}') from None
+        from pipeline.check import describe_error
+
+        raise TemplateError(f'Skabelonen "{TEMPLATE}" kan ikke udfyldes: {describe_error(error)}') from None
 
 
 def template_fetcher(templates: Path) -> Any:

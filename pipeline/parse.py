@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -25,19 +24,19 @@ class Invalid(ValueError):
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u2000-\u200a\u3000]+")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u000b\u000c\u0085\u2028\u2029]")
 _DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]\s*")
+# Control characters (but tab and line feed), surrogates and U+FFFE/U+FFFF: no XML may hold them.
+_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def normalise_text(value: str) -> str:
     """Return cell text with one space between words and one `\\n` between paragraphs.
 
-    Non-breaking and other odd spaces become plain spaces, control characters are dropped,
-    Excel's `_x000D_` escapes and every kind of line break become `\\n`, and blank lines go.
+    Non-breaking and other odd spaces become plain spaces, control characters (and the
+    characters no XML document may hold: surrogates, U+FFFE, U+FFFF) are dropped, Excel's
+    `_x000D_` escapes and every kind of line break become `\\n`, and blank lines go.
     """
+    value = _DROPPED.sub("", _LINE_BREAKS.sub("\n", value))
     value = value.replace("_x000D_", "\n").replace("_x000d_", "\n")
-    value = _LINE_BREAKS.sub("\n", value)
-    value = "".join(
-        ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc"
-    )
     lines = (_SPACES.sub(" ", line).strip() for line in value.split("\n"))
     return "\n".join(line for line in lines if line)
 

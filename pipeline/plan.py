@@ -44,23 +44,26 @@ def _year_documents(year: int, plans: list[Plan]) -> list[Document]:
     has_status = any(p.has_status for p in plans)
     files = tuple(p.file for p in plans)
 
-    calls: dict[tuple[DocumentKind, Committee, date], list[Activity]] = defaultdict(list)
+    # Keyed by output path: rows that map to one file are one document, whatever else differs.
+    calls: dict[PurePosixPath, tuple[DocumentKind, Committee, date, list[Activity]]] = {}
     for activity in activities:
         for kind in activity.kinds:
             for committee in activity.committees:
-                calls[kind, committee, activity.period.start].append(activity)
+                day = activity.period.start
+                path = output_path(kind, year, committee, day)
+                calls.setdefault(path, (kind, committee, day, []))[3].append(activity)
 
     documents = [Document(kind, output_path(kind, year), year, shown=activities,
                           has_status=has_status, plans=files)
                  for kind in (DocumentKind.OVERVIEW, DocumentKind.WEBPAGE)]
-    for (kind, committee, day), rows in calls.items():
+    for path, (kind, committee, day, rows) in calls.items():
         if kind is DocumentKind.ORIENTATION:
             shown, for_committee = activities, ()
         else:
             shown = _same_matter(rows, activities)
             for_committee = tuple(i for i in initiatives if i.committee in (None, committee))
-        documents.append(Document(kind, output_path(kind, year, committee, day), year, committee, day,
-                                  tuple(rows), shown, for_committee, has_status, files))
+        documents.append(Document(kind, path, year, committee, day, tuple(rows), shown, for_committee,
+                                  has_status, files))
     return documents
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 
 from pipeline import parse
+from pipeline.danish import file_name_part
 from pipeline.errors import InputError, Problem
 from pipeline.model import Activity, Committee, DocumentKind, Initiative, Plan, Source
 from pipeline.read import Row, Table, Workbook
+from pipeline.write import check_name
 
 REQUIRED = ("Dato", "Tema", "Aktivitet", "Deltagerkreds")
 OPTIONAL = ("År", "Status", "Dokumenttype", "Sagsnr.", "Ansvarlig", "Bemærkning")
@@ -36,6 +38,26 @@ def validate(workbook: Workbook, year: int | None = None) -> Plan:
     if problems:
         raise InputError(problems)
     return Plan(workbook.name, plan_year, activities, initiatives, committees, table.has("Status"))
+
+
+def check_together(plans: Sequence[Plan]) -> list[Problem]:
+    """Return what stops several plans from being built together: one committee written two ways.
+
+    Documents are named by committee abbreviation, so two plans that spell one file name (as a
+    Windows share compares names) with different committees would write two committees'
+    documents to one file.
+    """
+    problems: list[Problem] = []
+    first: dict[str, tuple[Committee, str]] = {}
+    for plan in plans:
+        used = dict.fromkeys(c for activity in plan.activities if activity.kinds for c in activity.committees)
+        for committee in used:
+            other, file = first.setdefault(file_name_part(committee.abbreviation).casefold(), (committee, plan.file))
+            if (other.abbreviation, other.name) != (committee.abbreviation, committee.name):
+                problems.append(Problem(plan.file, f'udvalget "{committee.abbreviation}" ({committee.name}) får '
+                                        f'de samme filnavne som "{other.abbreviation}" ({other.name}) i {file}; '
+                                        "skriv udvalget ens i arket Udvalg i alle planerne"))
+    return problems
 
 
 class _Collector:
@@ -141,19 +163,41 @@ def _committees(workbook: Workbook, problems: list[Problem]) -> tuple[Committee,
         return parse.DEFAULT_COMMITTEES
     table = workbook.table(sheet, ("Forkortelse", "Navn"), ("Alias",))
     committees: list[Committee] = []
+    files: dict[str, tuple[str, int]] = {}  # file-name form of each abbreviation → (abbreviation, row)
+    names: dict[str, tuple[str, int]] = {}  # every name a committee goes by → (abbreviation, row)
     for row in table.rows:
         check = _Collector(table, row, problems)
         abbreviation, name = table.text(row, "Forkortelse"), table.text(row, "Navn")
-        if not _ABBREVIATION.fullmatch(abbreviation):
-            check.report("Forkortelse", "kan ikke bruges som forkortelse (kun bogstaver og tal, "
-                         "højst 12 tegn, da den indgår i filnavne)", abbreviation)
+        if (reason := abbreviation_problem(abbreviation)) is not None:
+            check.report("Forkortelse", reason, abbreviation)
             continue
         if not name:
             check.report("Navn", "er tom; skriv udvalgets fulde navn")
             continue
         aliases = tuple(a.strip() for a in re.split(r"[,;]", table.text(row, "Alias")) if a.strip())
+        file = file_name_part(abbreviation).casefold()  # a Windows share does not tell BSU from Bsu
+        if file in files:
+            other, number = files[file]
+            check.report("Forkortelse", f'giver de samme filnavne som "{other}" i række {number}; '
+                         "giv udvalgene forskellige forkortelser", abbreviation)
+            continue
+        files[file] = abbreviation, row.number
+        for column, text in (("Forkortelse", abbreviation), ("Navn", name), *(("Alias", a) for a in aliases)):
+            other, number = names.setdefault(" ".join(text.split()).casefold(), (abbreviation, row.number))
+            if number != row.number:
+                check.report(column, f'bruges også af udvalget "{other}" i række {number}; et navn må '
+                             "kun høre til ét udvalg", text)
         committees.append(Committee(abbreviation, name, aliases))
     return tuple(committees) or parse.DEFAULT_COMMITTEES
+
+
+def abbreviation_problem(text: str) -> str | None:
+    """Return why `text` cannot be a committee abbreviation (it becomes part of file names), or None."""
+    if not _ABBREVIATION.fullmatch(text):
+        return "kan ikke bruges som forkortelse (kun bogstaver og tal, højst 12 tegn, da den indgår i filnavne)"
+    if check_name(file_name_part(text)) is not None:
+        return "kan ikke bruges som forkortelse, da Windows reserverer navnet til en enhed (den indgår i filnavne)"
+    return None
 
 
 def _initiatives(workbook: Workbook, committees: tuple[Committee, ...],

@@ -14,11 +14,12 @@ import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from pipeline import limits
 from pipeline.errors import OutputError
 
 TEMP_SUFFIX = ".pipeline-tmp"
 # Windows refuses these names with any extension, and these characters anywhere.
-_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?", re.IGNORECASE)
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?", re.IGNORECASE)
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 MAX_NAME = 180  # leaves room for the folder on a share within Windows' 260-character paths
 
@@ -40,6 +41,9 @@ def check_name(name: str) -> str | None:
 
 def resolve(output: Path, relative: PurePosixPath) -> Path:
     """Return the real path of `relative` inside `output`; refuse anything that would leave it."""
+    if relative.is_absolute():
+        raise OutputError(f'"{relative}" kan ikke skrives: stien er absolut, men dokumenter skrives kun '
+                          f"inde i outputmappen {output}")
     root = output.resolve()
     for part in relative.parts:
         if (reason := check_name(part)) is not None:
@@ -48,6 +52,32 @@ def resolve(output: Path, relative: PurePosixPath) -> Path:
     if not target.is_relative_to(root) or target == root:
         raise OutputError(f'"{relative}" ligger uden for outputmappen {output} og skrives ikke')
     return target
+
+
+class OutputBudget:
+    """Keeps the output folder within its cap (`PIPELINE_MAX_OUTPUT_MB`) as files are written to it."""
+
+    def __init__(self, used: int = 0):
+        self.used = used  # bytes in the output folder now
+
+    @classmethod
+    def of(cls, output: Path) -> OutputBudget:
+        """Return the budget of `output`, counting every file already in it."""
+        files = (path for path in output.rglob("*") if path.is_file()) if output.is_dir() else ()
+        return cls(sum(path.stat().st_size for path in files))
+
+    def reserve(self, target: Path, size: int) -> None:
+        """Count `size` bytes that are to replace `target`; raise OutputError if they would pass the cap."""
+        previous = target.stat().st_size if target.is_file() else 0
+        total = self.used - previous + size
+        if total > limits.OUTPUT_MB.value * 2**20:
+            raise OutputError(f"{target.name} skrives ikke: outputmappen ville fylde {limits.megabytes(total)}; "
+                              f"{limits.OUTPUT_MB.advice()}")
+        self.used = total
+
+    def release(self, size: int) -> None:
+        """Count `size` bytes removed from the output folder."""
+        self.used -= size
 
 
 def sha256(data: bytes) -> str:
