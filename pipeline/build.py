@@ -8,11 +8,13 @@ Nothing in the output folder is touched until every plan and template has been c
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import hashlib
 import json
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -399,10 +401,28 @@ def _render_all(jobs: list[_Job], templates: Path, workers: int) -> Iterator[tup
     # The longest jobs start first, so the pool does not end waiting on one big PDF.
     jobs = sorted(jobs, key=lambda job: _COST[job.document.kind], reverse=True)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_render_one, job.document, templates): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make a worker process end when the build that forked it ends, even by SIGKILL (Linux).
+
+    Otherwise a killed build leaves its workers waiting for work forever.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: workers still end when the pool is shut down normally
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 # Rough relative rendering cost of one document of each kind (for scheduling only).

@@ -217,6 +217,18 @@ def intact(folder: Path) -> None:
             assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
 
 
+def processes_mentioning(text: str) -> list[int]:
+    """Return the ids of running processes whose command line contains `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            pass  # ended while we looked
+    return found
+
+
 def test_killed_builds_leave_no_broken_file_and_the_next_build_completes(project, tmp_path):
     reference = tmp_path / "reference"
     build(options(project, output=reference))
@@ -228,6 +240,11 @@ def test_killed_builds_leave_no_broken_file_and_the_next_build_completes(project
         process.wait()
         if (project / "output").exists():
             intact(project / "output")
+        for _ in range(50):  # the workers end with their build (SIGKILL from the kernel)
+            if not processes_mentioning(str(project / "output")):
+                break
+            time.sleep(0.1)
+        assert processes_mentioning(str(project / "output")) == [], "a killed build left workers behind"
     finished = cli(project)
     assert finished.wait() == 0
     assert tree(project / "output") == tree(reference)
