@@ -38,9 +38,8 @@ def render(document: Document, templates: Path) -> bytes:
     context = build_context(document)
     if document.kind in WORD_KINDS:
         from pipeline.word import render_docx
-        from pipeline.write import deterministic_zip
 
-        return deterministic_zip(render_docx(document, context, templates / document.template))
+        return render_docx(document, context, templates / document.template)
     if document.kind is DocumentKind.OVERVIEW:
         from pipeline.overview import render_pdf
 

@@ -2,8 +2,8 @@
 
 docxtpl fills the template with the one strict, autoescaping environment from
 `pipeline.templating`, so spreadsheet text is always text. The document's metadata is set from
-the data, never the clock, so the same inputs give the same bytes (`render.render` then fixes
-the zip timestamps with `write.deterministic_zip`).
+the data, never the clock, and the zip is written with fixed timestamps, so the same inputs give
+the same bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pipeline import danish
 from pipeline.errors import TemplateError
 from pipeline.model import Document, DocumentKind
 from pipeline.templating import environment
+from pipeline.write import FixedTimeZip
 
 LANGUAGE = "da-DK"
 LAST_MODIFIED_BY = "pipeline"
@@ -49,8 +50,25 @@ def render_docx(document: Document, context: dict[str, Any], template: Path) -> 
     except JinjaError as error:
         raise TemplateError(_failure(template, error)) from error
     _set_properties(filled.docx.core_properties, document, context)
+    return package_bytes(filled.docx.part.package)
+
+
+def package_bytes(package: Any) -> bytes:
+    """Return a python-docx package as .docx bytes, the same bytes for the same content.
+
+    python-docx stamps each zip member with the current time; this writes the same members in
+    the same order through a zip writer with a fixed timestamp, so there is no second pass.
+    (docxtpl's own `save` adds only picture and media replacement, which we do not use.)
+    """
+    from docx.opc.pkgwriter import PackageWriter
+
     buffer = io.BytesIO()
-    filled.save(buffer)
+    for part in package.parts:
+        part.before_marshal()
+    with FixedTimeZip(buffer) as writer:
+        PackageWriter._write_content_types_stream(writer, package.parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, package.parts)
     return buffer.getvalue()
 
 

@@ -135,20 +135,37 @@ def remove_leftovers(output: Path) -> None:
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+class FixedTimeZip:
+    """A zip writer for python-docx's package writer (`write(pack_uri, blob)`) with fixed member times."""
+
+    def __init__(self, file: io.BytesIO):
+        self._zip = zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED)
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        self.add(pack_uri.membername, blob)
+
+    def add(self, name: str, data: bytes) -> None:
+        info = zipfile.ZipInfo(name, date_time=_EPOCH)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        info.create_system = 0
+        self._zip.writestr(info, data, compresslevel=6)
+
+    def __enter__(self) -> FixedTimeZip:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._zip.close()
+
+
 def deterministic_zip(data: bytes) -> bytes:
     """Return a zip (a .docx) rewritten with fixed member timestamps and permissions.
 
-    `[Content_Types].xml` stays first, as Office expects; the other members keep their order,
-    which python-docx already derives from the package, not from the clock.
+    `[Content_Types].xml` stays first, as Office expects; the other members keep their order.
     """
     source = zipfile.ZipFile(io.BytesIO(data))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        names = source.namelist()
-        for name in sorted(names, key=lambda n: n != "[Content_Types].xml"):
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 0
-            target.writestr(info, source.read(name), compresslevel=6)
+    with FixedTimeZip(buffer) as target:
+        for name in sorted(source.namelist(), key=lambda n: n != "[Content_Types].xml"):
+            target.add(name, source.read(name))
     return buffer.getvalue()
