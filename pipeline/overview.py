@@ -44,6 +44,13 @@ from pipeline.model import Activity, Document, DocumentKind
 TEMPLATE = "oversigt.html"
 PDF_VARIANT = "pdf/ua-1"
 LABEL_LENGTH = 60  # characters of an activity's first line shown beside its timeline bar
+# An overview of more rows than SPLIT_ABOVE is laid out in parts of about PART_ROWS table or
+# timeline rows each (see pipeline/overview_parts.py), so memory stays bounded by a part.
+# Up to SPLIT_ABOVE rows the PDF is laid out in one go, exactly as before. The environment
+# variable PIPELINE_OVERVIEW_CHUNK=N sets both to N (tests use it to split small plans).
+SPLIT_ABOVE = 1500
+PART_ROWS = 600
+CHUNK_VARIABLE = "PIPELINE_OVERVIEW_CHUNK"
 
 _LOG = logging.getLogger(__name__)
 # os.environ is process-wide: renders in threads of one process take turns changing it.
@@ -203,24 +210,55 @@ def render_pdf(document: Document, context: dict[str, Any], templates: Path) -> 
     """Return the overview as a tagged PDF/UA-1 file, byte-identical for the same plan."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import FatalURLFetchingError
 
     html = render_template(context, templates)
     root = templates.resolve()
-    with _sealed(document.year, root / "fonts"), _weasyprint_log() as records:
+    split_above, part_rows = _split_settings()
+    if context.get("antal", 0) > split_above:
+        from pipeline import overview_parts
+
+        return overview_parts.render_split(document, html, root, part_rows)
+    with _sealed(document.year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
         fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
-        try:
-            source = weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
-                                     url_fetcher=template_fetcher(root))
-            pdf = source.write_pdf(
-                font_config=fonts, pdf_variant=PDF_VARIANT, finisher=_add_header_scopes,
-                pdf_identifier=hashlib.sha256(str(document.path).encode()).hexdigest()[:32].encode())
-        except FatalURLFetchingError as error:
-            if isinstance(error.__cause__, TemplateError):
-                raise error.__cause__ from None
-            raise TemplateError(f"Oversigten kunne ikke hente en fil: {error}") from error
+        source = weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
+                                 url_fetcher=template_fetcher(root))
+        pdf = source.write_pdf(
+            font_config=fonts, pdf_variant=PDF_VARIANT, finisher=_add_header_scopes,
+            pdf_identifier=pdf_identifier(document))
     _check_log(records)
     return pdf
+
+
+def pdf_identifier(document: Document) -> bytes:
+    """Return the PDF's fixed /ID: derived from the document's path, never from the clock."""
+    return hashlib.sha256(str(document.path).encode()).hexdigest()[:32].encode()
+
+
+@contextmanager
+def fetch_errors() -> Iterator[None]:
+    """Within the block, a file WeasyPrint could not fetch becomes a Danish TemplateError."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    try:
+        yield
+    except FatalURLFetchingError as error:
+        if isinstance(error.__cause__, TemplateError):
+            raise error.__cause__ from None
+        raise TemplateError(f"Oversigten kunne ikke hente en fil: {error}") from error
+
+
+def _split_settings() -> tuple[int, int]:
+    """Return (split above how many rows, rows per part): the constants, or N and N from the environment."""
+    value = os.environ.get(CHUNK_VARIABLE, "").strip()
+    if not value:
+        return SPLIT_ABOVE, PART_ROWS
+    try:
+        rows = int(value)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise TemplateError(f"Miljøvariablen {CHUNK_VARIABLE} skal være et positivt heltal, ikke {value!r}")
+    return rows, rows
 
 
 def render_template(context: dict[str, Any], templates: Path) -> str:
