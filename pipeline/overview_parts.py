@@ -28,7 +28,8 @@ independent until the merge, so they could be laid out in parallel processes.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import hashlib
+import re
 from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,10 +47,7 @@ NO_MARGIN_BOXES = "@page { " + " ".join(f"@{name} {{ content: none !important; }
                                         for name in _MARGIN_BOXES) + " }"
 
 
-@dataclass
-class _Part:
-    pdf: bytes
-    pages: list[Any]  # lightweight (bookmarks, width, height) per page, for the outline
+FOOTER = "/PipelineFooter"  # page N draws its footer, the form XObject /PipelineFooterN
 
 
 # --- Cutting the HTML ----------------------------------------------------------------------------
@@ -144,24 +142,301 @@ def render_split(document: Document, html: str, root: Path, part_rows: int) -> b
 
     sources = split_html(html, part_rows)
     title = _title_element(html)
-    parts: list[_Part] = []
+    writer = _Writer()
     with _sealed(document.year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
-        for source in sources:
+        for number, source in enumerate(sources):
             fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
             laid_out = weasyprint.HTML(string=source, base_url=root.as_uri() + "/",
                                        url_fetcher=template_fetcher(root)).render(font_config=fonts)
-            pages = [SimpleNamespace(bookmarks=p.bookmarks, width=p.width, height=p.height)
-                     for p in laid_out.pages]
-            pdf = laid_out.write_pdf(pdf_variant=PDF_VARIANT, finisher=_add_header_scopes,
-                                     pdf_identifier=pdf_identifier(document))
-            parts.append(_Part(pdf, pages))
-            del laid_out
-        total = sum(len(part.pages) for part in parts)
+            pdf = _pydyf(laid_out, pdf_variant=PDF_VARIANT)
+            _add_header_scopes(laid_out, pdf)
+            writer.add_part(pdf, laid_out.pages, first=number == 0)
+            del laid_out, pdf
         fonts = FontConfiguration()
-        footers = weasyprint.HTML(string=_footer_html(html, title, total), base_url=root.as_uri() + "/",
-                                  url_fetcher=template_fetcher(root)).write_pdf(font_config=fonts)
+        footers = weasyprint.HTML(string=_footer_html(html, title, writer.page_count),
+                                  base_url=root.as_uri() + "/",
+                                  url_fetcher=template_fetcher(root)).render(font_config=fonts)
+        writer.add_footers(_pydyf(footers))
     _check_log(records)
-    return merge(parts, footers)
+    return writer.finish(pdf_identifier(document))
+
+
+def _pydyf(document: Any, **options: Any) -> Any:
+    """Return WeasyPrint's PDF objects (a pydyf.PDF) for a laid-out document, not yet written.
+
+    This is the first half of `weasyprint.Document.write_pdf` (which then calls the finisher and
+    writes the file); the merge writes the objects itself instead."""
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.pdf import VARIANTS, generate_pdf
+
+    settings = {**DEFAULT_OPTIONS, **options}
+    if variant := settings["pdf_variant"]:
+        _, properties = VARIANTS[variant]
+        for key, value in tuple(settings.items()):
+            if value is None and key in properties:
+                settings[key] = properties[key]
+    return generate_pdf(document, None, 1, **settings)
+
+
+_REFERENCE = re.compile(rb"(\d+) (\d+) R")
+
+
+def _number(reference: Any) -> int:
+    """Return the object number of a reference (b"12 0 R")."""
+    return int(_to_bytes(reference).split()[0])
+
+
+def _to_bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("ascii")
+
+
+class _Writer:
+    """Writes the merged PDF object by object: a part's objects leave memory once it is added.
+
+    Each part's objects are renumbered into one numbering. Held back until the end are only
+    the small things that need the whole document: page dictionaries (their footers), each
+    part's page resources, the structure elements directly under /Document, the parent tree's
+    arrays of references, and the headings for the outline."""
+
+    def __init__(self) -> None:
+        self.out = BytesIO()
+        self.offsets: list[int | None] = [None]  # by object number; 0 is the free list's head
+        self.out.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
+        self.pages_number = self.reserve()
+        self.document_number = self.reserve()
+        self.root_number = self.reserve()
+        self.pages: list[tuple[int, Any, int]] = []  # (number, page dictionary, part)
+        self.resources: list[tuple[int, Any]] = []  # each part's shared page resources
+        self.bookmark_pages: list[Any] = []
+        self.kids: list[bytes] = []
+        self.nums: list[Any] = []
+        self.catalog: dict[str, Any] = {}
+        self.info: Any = None
+        self.footers: list[bytes] = []
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    def reserve(self) -> int:
+        self.offsets.append(None)
+        return len(self.offsets) - 1
+
+    def put(self, number: int, obj: Any) -> None:
+        """Write `obj` (a pydyf object) as object `number`."""
+        obj.number, obj.generation = number, 0
+        self.offsets[number] = self.out.tell()
+        self.out.write(obj.indirect + b"\n")
+
+    def add_part(self, pdf: Any, pages: list[Any], *, first: bool) -> None:
+        """Renumber and write one part's objects; keep what the whole document needs."""
+        objects = pdf.objects
+        catalog = pdf.catalog
+        tree_root = objects[_number(catalog["StructTreeRoot"])]
+        document = objects[_number(tree_root["K"][0])]
+        parent_tree = objects[_number(tree_root["ParentTree"])]
+        page_numbers = [_number(reference) for reference in pdf.page_references]
+        resources = {_number(objects[n]["Resources"]) for n in page_numbers}
+        assert len(resources) == 1, "WeasyPrint shares one /Resources among a document's pages"
+        resources_number = resources.pop()
+        skipped = {catalog.number, pdf.pages.number, tree_root.number, document.number, parent_tree.number}
+        skipped |= _outline_numbers(objects, catalog)
+        if "Metadata" in catalog and not first:
+            skipped.add(_number(catalog["Metadata"]))
+        mapping = {pdf.pages.number: self.pages_number, document.number: self.document_number}
+        for number in page_numbers:
+            mapping[number] = self.reserve()
+        for obj in objects[1:]:
+            if obj.number not in mapping and obj.number not in skipped:
+                mapping[obj.number] = self.reserve()
+
+        def fix(value: Any) -> Any:
+            if isinstance(value, (bytes, str)):
+                match = _REFERENCE.fullmatch(_to_bytes(value)) if value[:1] not in ("/", b"/") else None
+                return f"{mapping[int(match[1])]} 0 R".encode() if match else value
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    value[key] = fix(item)
+            elif isinstance(value, list):
+                value[:] = [fix(item) for item in value]
+            return value
+
+        # The parent tree: each page's (and annotation's) key, renumbered into one sequence.
+        keys = {}
+        nums = parent_tree["Nums"]
+        for index in range(0, len(nums), 2):
+            keys[int(nums[index])] = len(self.nums)
+            self.nums.append(fix(nums[index + 1]))
+        for reference in document["K"]:
+            objects[_number(reference)]["P"] = f"{document.number} 0 R".encode()
+            self.kids.append(fix(reference))
+        for obj in objects[1:]:
+            if obj.number in skipped or obj.number in page_numbers or obj.number == resources_number:
+                continue
+            fix(obj.extra if hasattr(obj, "extra") else obj)
+            if isinstance(obj, dict) and "StructParent" in obj:
+                obj["StructParent"] = keys[int(obj["StructParent"])]
+            self.put(mapping[obj.number], obj)
+        part = len(self.resources)
+        self.resources.append((mapping[resources_number], fix(objects[resources_number])))
+        for number in page_numbers:
+            page = fix(objects[number])
+            if "StructParents" in page:
+                page["StructParents"] = keys[int(page["StructParents"])]
+            self.pages.append((mapping[number], page, part))
+        self.bookmark_pages.extend(SimpleNamespace(bookmarks=p.bookmarks, width=p.width, height=p.height)
+                                   for p in pages)
+        if first:
+            self.catalog = {key: fix(value) for key, value in catalog.items()
+                            if key not in ("Type", "Pages", "StructTreeRoot", "Outlines")}
+            self.info = pdf.info
+
+    def add_footers(self, pdf: Any) -> None:
+        """Write the footer document's pages as form XObjects, one for each page."""
+        objects = pdf.objects
+        page_numbers = [_number(reference) for reference in pdf.page_references]
+        assert len(page_numbers) == len(self.pages), (len(page_numbers), len(self.pages))
+        skipped = {pdf.catalog.number, pdf.pages.number, *page_numbers} | _outline_numbers(objects, pdf.catalog)
+        if "Metadata" in pdf.catalog:
+            skipped.add(_number(pdf.catalog["Metadata"]))
+        mapping = {obj.number: self.reserve() for obj in objects[1:] if obj.number not in skipped}
+        forms = []
+        for number in page_numbers:
+            page = objects[number]
+            content = objects[_number(page["Contents"])]
+            content.extra.update({"Type": "/XObject", "Subtype": "/Form", "BBox": page["MediaBox"],
+                                  "Resources": page["Resources"]})
+            forms.append(content.number)
+
+        def fix(value: Any) -> Any:
+            if isinstance(value, (bytes, str)):
+                match = _REFERENCE.fullmatch(_to_bytes(value)) if value[:1] not in ("/", b"/") else None
+                return f"{mapping[int(match[1])]} 0 R".encode() if match else value
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    value[key] = fix(item)
+            elif isinstance(value, list):
+                value[:] = [fix(item) for item in value]
+            return value
+
+        for obj in objects[1:]:
+            if obj.number in skipped:
+                continue
+            fix(obj.extra if hasattr(obj, "extra") else obj)
+            self.put(mapping[obj.number], obj)
+        self.footers = [f"{mapping[number]} 0 R".encode() for number in forms]
+
+    def finish(self, identifier: bytes) -> bytes:
+        """Write the pages, structure tree, outline, catalog, cross-reference table and trailer."""
+        import pydyf
+
+        start = pydyf.Stream([b"q"])
+        start_number = self.reserve()
+        self.put(start_number, start)
+        for index, (number, page, part) in enumerate(self.pages):
+            name = f"{FOOTER[1:]}{index + 1}"
+            self.resources[part][1]["XObject"][name] = self.footers[index]
+            draw = pydyf.Stream([b"Q", b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
+                                 f"q /{name} Do Q".encode(), b"EMC"])
+            draw_number = self.reserve()
+            self.put(draw_number, draw)
+            page["Parent"] = f"{self.pages_number} 0 R".encode()
+            page["Contents"] = pydyf.Array([f"{start_number} 0 R".encode(), page["Contents"],
+                                            f"{draw_number} 0 R".encode()])
+            self.put(number, page)
+        for number, resources in self.resources:
+            self.put(number, resources)
+        self.put(self.pages_number, pydyf.Dictionary({
+            "Type": "/Pages", "Count": len(self.pages),
+            "Kids": pydyf.Array([f"{number} 0 R".encode() for number, _, _ in self.pages])}))
+        parent_tree = pydyf.Dictionary({"Nums": pydyf.Array(
+            item for key, value in enumerate(self.nums) for item in (key, value))})
+        parent_tree_number = self.reserve()
+        self.put(parent_tree_number, parent_tree)
+        self.put(self.document_number, pydyf.Dictionary({
+            "Type": "/StructElem", "S": "/Document", "K": pydyf.Array(self.kids),
+            "P": f"{self.root_number} 0 R".encode()}))
+        self.put(self.root_number, pydyf.Dictionary({
+            "Type": "/StructTreeRoot", "K": pydyf.Array([f"{self.document_number} 0 R".encode()]),
+            "ParentTree": f"{parent_tree_number} 0 R".encode(), "ParentTreeNextKey": len(self.nums)}))
+        catalog = pydyf.Dictionary({"Type": "/Catalog", "Pages": f"{self.pages_number} 0 R".encode(),
+                                    **self.catalog,
+                                    "StructTreeRoot": f"{self.root_number} 0 R".encode()})
+        outline = self._outline()
+        if outline is not None:
+            catalog["Outlines"] = outline
+        catalog_number = self.reserve()
+        self.put(catalog_number, catalog)
+        info_number = self.reserve()
+        self.put(info_number, self.info)
+        body = self.out.getvalue()
+        xref = self.out.tell()
+        self.out.write(f"xref\n0 {len(self.offsets)}\n".encode())
+        self.out.write(b"0000000000 65535 f \n")
+        for offset in self.offsets[1:]:
+            assert offset is not None
+            self.out.write(f"{offset:010} 00000 n \n".encode())
+        digest = hashlib.md5(body).hexdigest().encode()
+        self.out.write(b"trailer\n" + pydyf.Dictionary({
+            "Size": len(self.offsets), "Root": f"{catalog_number} 0 R".encode(),
+            "Info": f"{info_number} 0 R".encode(),
+            "ID": pydyf.Array([pydyf.String(identifier).data, pydyf.String(digest).data])}).data)
+        self.out.write(f"\nstartxref\n{xref}\n%%EOF\n".encode())
+        return self.out.getvalue()
+
+    def _outline(self) -> bytes | None:
+        """Write the outline (bookmarks) of the headings of every part; return its reference."""
+        import pydyf
+        from weasyprint.document import Document as WeasyDocument
+
+        tree = WeasyDocument.make_bookmark_tree(SimpleNamespace(pages=self.bookmark_pages),
+                                                transform_pages=True)
+        if not tree:
+            return None
+        root_number = self.reserve()
+
+        def add(items: list[Any], parent: int) -> tuple[list[int], int]:
+            count = len(items)
+            numbers = [self.reserve() for _ in items]
+            for index, (title, (page, x, y), children, state) in enumerate(items):
+                kids, kid_count = add(children, numbers[index])
+                item = pydyf.Dictionary({
+                    "Title": pydyf.String(title),
+                    "Dest": pydyf.Array([f"{self.pages[page][0]} 0 R".encode(), "/XYZ", x, y, 0]),
+                    "Parent": f"{parent} 0 R".encode(),
+                    "Count": -kid_count if state == "closed" else kid_count})
+                if state != "closed":
+                    count += kid_count
+                if index:
+                    item["Prev"] = f"{numbers[index - 1]} 0 R".encode()
+                if index + 1 < len(items):
+                    item["Next"] = f"{numbers[index + 1]} 0 R".encode()
+                if kids:
+                    item["First"] = f"{kids[0]} 0 R".encode()
+                    item["Last"] = f"{kids[-1]} 0 R".encode()
+                self.put(numbers[index], item)
+            return numbers, count
+
+        numbers, count = add(tree, root_number)
+        self.put(root_number, pydyf.Dictionary({
+            "Count": count, "First": f"{numbers[0]} 0 R".encode(), "Last": f"{numbers[-1]} 0 R".encode()}))
+        return f"{root_number} 0 R".encode()
+
+
+def _outline_numbers(objects: list[Any], catalog: Any) -> set[int]:
+    """Return the numbers of a part's outline objects (its root and every item)."""
+    if "Outlines" not in catalog:
+        return set()
+    found: set[int] = set()
+    stack = [_number(catalog["Outlines"])]
+    while stack:
+        number = stack.pop()
+        if number in found:
+            continue
+        found.add(number)
+        item = objects[number]
+        stack.extend(_number(item[key]) for key in ("First", "Next") if key in item)
+    return found
 
 
 def _title_element(html: str) -> str:
@@ -191,97 +466,3 @@ def _footer_html(html: str, title: str, total: int) -> str:
     for _ in range(total - 1):
         body.append(lxml.html.fromstring('<div style="break-before: page"></div>'))
     return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
-
-
-def merge(parts: list[_Part], footers: bytes) -> bytes:
-    """Return the parts as one tagged PDF, with each page's footer drawn over it as an artifact."""
-    import pikepdf
-
-    out = pikepdf.open(BytesIO(parts[0].pdf))
-    tree_root = out.Root.StructTreeRoot
-    top = tree_root.K[0]  # the one /Document element
-    nums = tree_root.ParentTree.Nums
-    next_key = max(int(nums[i]) for i in range(0, len(nums), 2)) + 1
-    for part in parts[1:]:
-        source = pikepdf.open(BytesIO(part.pdf))
-        first = len(out.pages)
-        for page in source.pages:
-            out.pages.append(page)
-        source_nums = source.Root.StructTreeRoot.ParentTree.Nums
-        keys = {}
-        for i in range(0, len(source_nums), 2):
-            keys[int(source_nums[i])] = next_key
-            nums.append(next_key)
-            value = source_nums[i + 1]  # a page's array of elements, or an annotation's element
-            nums.append(out.copy_foreign(value) if value.is_indirect
-                        else pikepdf.Array([out.copy_foreign(item) for item in value]))
-            next_key += 1
-        for page in out.pages[first:]:
-            if "/StructParents" in page.obj:
-                page.obj.StructParents = keys[int(page.obj.StructParents)]
-            for annotation in page.obj.get("/Annots", []):
-                if "/StructParent" in annotation:
-                    annotation.StructParent = keys[int(annotation.StructParent)]
-        for element in source.Root.StructTreeRoot.K[0].K:
-            copied = out.copy_foreign(element)
-            copied.P = top
-            top.K.append(copied)
-    tree_root.ParentTree.Nums = nums
-    _overlay_footers(out, footers)
-    _outline(out, [page for part in parts for page in part.pages])
-    buffer = BytesIO()
-    out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-             compress_streams=True)
-    return buffer.getvalue()
-
-
-def _overlay_footers(out: Any, footers: bytes) -> None:
-    """Draw page i of `footers` over page i of `out`, marked as a pagination artifact."""
-    import pikepdf
-
-    overlay = pikepdf.open(BytesIO(footers))
-    assert len(overlay.pages) == len(out.pages), (len(overlay.pages), len(out.pages))
-    for page, footer in zip(out.pages, overlay.pages):
-        form = out.copy_foreign(pikepdf.Page(footer).as_form_xobject())
-        name = page.add_resource(form, pikepdf.Name.XObject, prefix="Fp")
-        page.contents_add(pikepdf.Stream(out, b"q\n"), prepend=True)
-        page.contents_add(pikepdf.Stream(
-            out, b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\nq\n"
-                 + bytes(name) + b" Do\nQ\nEMC\n"))
-
-
-def _outline(out: Any, pages: list[Any]) -> None:
-    """Replace the first part's outline by one made from every part's headings."""
-    import pikepdf
-    from weasyprint.document import Document as WeasyDocument
-
-    tree = WeasyDocument.make_bookmark_tree(SimpleNamespace(pages=pages), transform_pages=True)
-    if "/Outlines" in out.Root:
-        del out.Root.Outlines
-    if not tree:
-        return
-
-    def add(items: list[Any], parent: Any) -> tuple[list[Any], int]:
-        count = len(items)
-        made: list[Any] = []
-        for title, (page, x, y), children, state in items:
-            item = out.make_indirect(pikepdf.Dictionary(
-                Title=pikepdf.String(title),
-                Dest=pikepdf.Array([out.pages[page].obj, pikepdf.Name.XYZ, x, y, 0])))
-            item.Parent = parent
-            kids, kid_count = add(children, item)
-            item.Count = -kid_count if state == "closed" else kid_count
-            if state != "closed":
-                count += kid_count
-            if made:
-                item.Prev = made[-1]
-                made[-1].Next = item
-            if kids:
-                item.First, item.Last = kids[0], kids[-1]
-            made.append(item)
-        return made, count
-
-    outlines = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
-    made, count = add(tree, outlines)
-    outlines.First, outlines.Last, outlines.Count = made[0], made[-1], count
-    out.Root.Outlines = outlines

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from pipeline.errors import TemplateError
 from pipeline.model import Document
+from pipeline import overview, overview_parts
 from pipeline.overview import overview_variables, template_fetcher, year_fraction
 from pipeline.plan import plan_documents
 from pipeline.read import read_workbook
@@ -458,6 +459,170 @@ def test_planning_does_not_import_weasyprint() -> None:
         "assert 'weasyprint' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
+
+
+# --- A long overview laid out in parts --------------------------------------------------------
+
+SPLIT_ROWS = 150
+PART = 40  # PIPELINE_OVERVIEW_CHUNK: split above 40 rows, in parts of about 40 rows
+
+
+def render_in_parts(document: Document, templates: Path = TEMPLATES) -> bytes:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(overview.CHUNK_VARIABLE, str(PART))
+        return render(document, templates)
+
+
+@pytest.fixture(scope="module")
+def split_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
+    path = write_xlsx(tmp_path_factory.mktemp("split") / "implementeringsplan_2017.xlsx",
+                      long_plan_rows(SPLIT_ROWS, status=True), header=STATUS_HEADER)
+    return overview_of(path)
+
+
+@pytest.fixture(scope="module")
+def split_pdf(split_documents: dict[str, Document]) -> bytes:
+    return render_in_parts(split_documents[PDF])
+
+
+def test_the_html_is_cut_into_parts_that_hold_every_row_once(split_documents: dict[str, Document]) -> None:
+    from lxml import html as lxml_html
+
+    from pipeline.context import build_context
+    from pipeline.overview import render_template
+
+    whole = render_template(build_context(split_documents[PDF]), TEMPLATES)
+    parts = [lxml_html.document_fromstring(part) for part in overview_parts.split_html(whole, PART)]
+    assert len(parts) >= 6
+    assert len([p for p in parts if p.find(".//h1") is not None]) == 1  # the title block once
+    table_rows, timeline_rows = [], []
+    for part in parts:
+        for table in part.iter("table"):
+            assert table.find("colgroup") is not None and table.find("thead") is not None
+            for body in table.iter("tbody"):
+                first = body[0]
+                original_index = int(re.search(r"nr\. (\d+)", first.text_content()).group(1)) \
+                    if "gruppe" not in first.get("class", "") and "plan" in table.get("class") else None
+                assert original_index is None or original_index > 0
+            rows = [tr.text_content() for body in table.iter("tbody") for tr in body]
+            (table_rows if "plan" in table.get("class") else timeline_rows).extend(rows)
+        assert "content: none !important" in part.find("head").text_content()
+    numbers = [int(n) for row in table_rows for n in re.findall(r"nr\. (\d+)\)", row)]
+    assert sorted(numbers) == list(range(1, SPLIT_ROWS + 1)) and len(numbers) == SPLIT_ROWS
+    assert len(timeline_rows) == SPLIT_ROWS
+
+
+def test_split_pdf_has_every_row_in_order_and_numbers_every_page(
+        split_pdf: bytes, split_documents: dict[str, Document]) -> None:
+    pages = page_texts(split_pdf)
+    total = len(pages)
+    assert total > 8
+    for number, text in enumerate(pages, start=1):
+        assert f"Side {number} af {total}" in text, text[-80:]
+        assert "Implementeringsplan 2017 · Ballerup Kommune" in text
+    assert pages[0].startswith("Ballerup Kommune Implementeringsplan 2017")
+    text = " ".join(pages)
+    assert text.count("Ballerup Kommune Implementeringsplan 2017 Oversigt") == 1
+    table = text[: text.index("Tidslinje 2017")]
+    # The table's rows come in the order of the unsplit overview's rows.
+    variables = overview_variables(split_documents[PDF], lambda a: {"aktivitet": a.text})
+    expected = [int(re.search(r"nr\. (\d+)", r["aktivitet"]).group(1))
+                for g in variables["grupper"] for r in g["raekker"]]
+    found = [int(n) for n in re.findall(r"\(nr\. (\d+)\)", table)]
+    assert found == expected
+    timeline = next(i for i, p in enumerate(pages) if "Tidslinje 2017" in p)
+    for page in pages[1:timeline]:
+        assert page.startswith("Dato Tema Aktivitet Deltagerkreds Status "), page[:80]
+    for page in pages[timeline:]:
+        assert "Aktivitet Januar Februar Marts" in page
+    assert text.count("Tidslinje 2017") == 1
+
+
+def test_split_pdf_draws_footers_as_artifacts_over_each_page(split_pdf: bytes) -> None:
+    with pikepdf.open(BytesIO(split_pdf)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            name = f"{overview_parts.FOOTER}{number}"
+            assert name in page.Resources.XObject
+            content = b"".join(stream.read_bytes() for stream in page.Contents)
+            assert content.count(b" Do") >= 1
+            footer = content[content.rindex(b"/Artifact"):]
+            assert footer.startswith(b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC")
+            assert f"{name} Do".encode() in footer and footer.rstrip().endswith(b"EMC")
+
+
+def test_split_pdf_is_one_tagged_document(split_pdf: bytes) -> None:
+    with pikepdf.open(BytesIO(split_pdf)) as pdf:
+        assert str(pdf.Root.Lang) == "da"
+        assert bool(pdf.Root.MarkInfo.Marked)
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
+        assert str(pdf.docinfo.Title) == "Implementeringsplan 2017 – Ballerup Kommune"
+        with pdf.open_metadata() as xmp:
+            assert xmp["pdfuaid:part"] == "1"
+            assert xmp["dc:title"] == "Implementeringsplan 2017 – Ballerup Kommune"
+        root = pdf.Root.StructTreeRoot
+        assert len(root.K) == 1 and root.K[0].S == "/Document"
+        document = root.K[0]
+        for child in document.K:
+            assert child.P.objgen == document.objgen
+        types = _structure_types(pdf)
+        assert types.count("/H1") == 1 and types.count("/H2") == 2
+        assert types.count("/TH") > SPLIT_ROWS  # column headers on every page + timeline row headers
+        assert types.count("/Table") > 4
+        # Each page has its own key in the parent tree, mapping its MCIDs to elements on that page.
+        nums = root.ParentTree.Nums
+        tree = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        keys = [int(page.StructParents) for page in pdf.pages]
+        assert len(set(keys)) == len(keys) == len(pdf.pages)
+        for page, key in zip(pdf.pages, keys):
+            elements = tree[key]
+            assert len(elements) > 0
+            for element in elements:
+                assert element.Pg.objgen == page.obj.objgen
+        scopes = {str(obj.A.Scope) for obj in pdf.objects
+                  if isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == "/TH"}
+        assert scopes == {"/Column", "/Row"}
+        with pdf.open_outline() as outline:
+            top = outline.root
+            assert [item.title for item in top] == ["Implementeringsplan 2017"]
+            children = [item.title for item in top[0].children]
+            assert children == ["Aktiviteter i datoorden", "Tidslinje 2017"]
+
+
+def test_split_pdf_embeds_one_font_family_only(split_pdf: bytes) -> None:
+    names = set()
+    with pikepdf.open(BytesIO(split_pdf)) as pdf:
+        fonts = []
+        for page in pdf.pages:
+            fonts.extend(page.Resources.Font.values())
+            for xobject in page.Resources.XObject.values():
+                fonts.extend(xobject.Resources.Font.values())
+        for font in fonts:
+            descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+            assert "/FontFile2" in descendant.FontDescriptor
+            names.add(str(font.BaseFont).split("+", 1)[1].replace("-Bold", ""))
+    assert len(names) == 1 and names.pop().startswith("DejaVu-Sans"), names
+
+
+def test_split_pdf_is_byte_identical_anywhere(tmp_path: Path, split_pdf: bytes,
+                                               split_documents: dict[str, Document]) -> None:
+    elsewhere = shutil.copytree(TEMPLATES, tmp_path / "andre skabeloner æøå")
+    assert render_in_parts(split_documents[PDF]) == split_pdf
+    assert render_in_parts(split_documents[PDF], elsewhere) == split_pdf
+
+
+def test_a_plan_up_to_the_threshold_is_laid_out_in_one_go(long_pdf: bytes, sample_pdf: bytes) -> None:
+    assert overview.SPLIT_ABOVE >= 1000 and 0 < overview.PART_ROWS
+    for data in (long_pdf, sample_pdf):
+        with pikepdf.open(BytesIO(data)) as pdf:
+            assert not any(str(name).startswith(overview_parts.FOOTER)
+                           for page in pdf.pages for name in page.Resources.get("/XObject", {}).keys())
+
+
+def test_a_bad_chunk_setting_is_a_template_error(sample_documents: dict[str, Document],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(overview.CHUNK_VARIABLE, "mange")
+    with pytest.raises(TemplateError, match=overview.CHUNK_VARIABLE):
+        render(sample_documents[PDF], TEMPLATES)
 
 
 # --- Timeline geometry -------------------------------------------------------------------------
