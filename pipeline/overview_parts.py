@@ -47,6 +47,7 @@ NO_MARGIN_BOXES = "@page { " + " ".join(f"@{name} {{ content: none !important; }
                                         for name in _MARGIN_BOXES) + " }"
 
 
+OBJECT_STREAM = 1000  # objects per compressed object stream of the merged PDF
 FOOTER = "/PipelineFooter"  # page N draws its footer, the form XObject /PipelineFooterN
 
 
@@ -200,7 +201,9 @@ class _Writer:
 
     def __init__(self) -> None:
         self.out = BytesIO()
-        self.offsets: list[int | None] = [None]  # by object number; 0 is the free list's head
+        # By object number (0 is the free list's head): an offset, or (object stream, index).
+        self.offsets: list[Any] = [None]
+        self.pending: list[tuple[int, bytes]] = []
         self.out.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
         self.pages_number = self.reserve()
         self.document_number = self.reserve()
@@ -223,10 +226,37 @@ class _Writer:
         return len(self.offsets) - 1
 
     def put(self, number: int, obj: Any) -> None:
-        """Write `obj` (a pydyf object) as object `number`."""
+        """Write `obj` (a pydyf object) as object `number`; dictionaries and arrays go into
+        compressed object streams of OBJECT_STREAM objects each."""
         obj.number, obj.generation = number, 0
+        if obj.compressible:
+            self.pending.append((number, obj.data))
+            if len(self.pending) >= OBJECT_STREAM:
+                self.flush()
+            return
         self.offsets[number] = self.out.tell()
         self.out.write(obj.indirect + b"\n")
+
+    def flush(self) -> None:
+        """Write the pending objects as one object stream."""
+        import pydyf
+
+        if not self.pending:
+            return
+        number = self.reserve()
+        header, body, position = [], [], 0
+        for index, (member, data) in enumerate(self.pending):
+            header += [str(member), str(position)]
+            body.append(data)
+            position += len(data) + 1
+            self.offsets[member] = (number, index)
+        first = " ".join(header).encode()
+        stream = pydyf.Stream([first, *body], {"Type": "/ObjStm", "N": len(self.pending),
+                                               "First": len(first) + 1}, compress=True)
+        self.pending = []
+        stream.number, stream.generation = number, 0
+        self.offsets[number] = self.out.tell()
+        self.out.write(stream.indirect + b"\n")
 
     def add_part(self, pdf: Any, pages: list[Any], *, first: bool) -> None:
         """Renumber and write one part's objects; keep what the whole document needs."""
@@ -369,19 +399,24 @@ class _Writer:
         self.put(catalog_number, catalog)
         info_number = self.reserve()
         self.put(info_number, self.info)
-        body = self.out.getvalue()
-        xref = self.out.tell()
-        self.out.write(f"xref\n0 {len(self.offsets)}\n".encode())
-        self.out.write(b"0000000000 65535 f \n")
-        for offset in self.offsets[1:]:
-            assert offset is not None
-            self.out.write(f"{offset:010} 00000 n \n".encode())
-        digest = hashlib.md5(body).hexdigest().encode()
-        self.out.write(b"trailer\n" + pydyf.Dictionary({
-            "Size": len(self.offsets), "Root": f"{catalog_number} 0 R".encode(),
-            "Info": f"{info_number} 0 R".encode(),
-            "ID": pydyf.Array([pydyf.String(identifier).data, pydyf.String(digest).data])}).data)
-        self.out.write(f"\nstartxref\n{xref}\n%%EOF\n".encode())
+        self.flush()
+        digest = hashlib.md5(self.out.getvalue()).hexdigest().encode()
+        xref_number = self.reserve()
+        xref_offset = self.out.tell()
+        self.offsets[xref_number] = xref_offset
+        width = max(1, (xref_offset.bit_length() + 7) // 8)
+        rows = [(0, 0, 65535)]
+        for entry in self.offsets[1:]:
+            rows.append((2, *entry) if isinstance(entry, tuple) else (1, entry, 0))
+        table = b"".join(kind.to_bytes(1, "big") + field.to_bytes(width, "big") + index.to_bytes(2, "big")
+                         for kind, field, index in rows)
+        xref = pydyf.Stream([table], {
+            "Type": "/XRef", "Size": len(self.offsets), "W": pydyf.Array([1, width, 2]),
+            "Root": f"{catalog_number} 0 R".encode(), "Info": f"{info_number} 0 R".encode(),
+            "ID": pydyf.Array([pydyf.String(identifier).data, pydyf.String(digest).data])}, compress=True)
+        xref.number, xref.generation = xref_number, 0
+        self.out.write(xref.indirect + b"\n")
+        self.out.write(f"startxref\n{xref_offset}\n%%EOF\n".encode())
         return self.out.getvalue()
 
     def _outline(self) -> bytes | None:
