@@ -62,20 +62,43 @@ def split_html(html: str, part_rows: int) -> list[str]:
     units: list[Any] = []  # leaves in document order: table body rows and table-free elements
     _collect(body, units)
     cuts = _cuts(units, part_rows)
+    head = copy.deepcopy(tree.find("head"))
+    style = lxml.html.Element("style")
+    style.text = NO_MARGIN_BOXES
+    head.append(style)
     parts = []
     for start, end in zip(cuts, cuts[1:]):
-        keep = set()
-        for unit in units[start:end]:
-            keep.update(unit.iter())
-            keep.update(unit.iterancestors())
-        part = copy.deepcopy(tree)
-        _prune(tree, part, keep)
-        head = part.find("head")
-        style = lxml.html.Element("style")
-        style.text = NO_MARGIN_BOXES
-        head.append(style)
+        leaves = set(units[start:end])
+        ancestors = {ancestor for unit in units[start:end] for ancestor in unit.iterancestors()}
+        part = _shallow(tree)
+        part.append(copy.deepcopy(head))
+        part.append(_copy(body, leaves, ancestors))
         parts.append(lxml.html.tostring(part, doctype="<!DOCTYPE html>", encoding="unicode"))
     return parts
+
+
+def _shallow(element: Any) -> Any:
+    """Return a copy of `element` without its children (tag, attributes, text, tail)."""
+    import lxml.html
+
+    made = lxml.html.Element(element.tag, dict(element.attrib))
+    made.text, made.tail = element.text, element.tail
+    return made
+
+
+def _copy(element: Any, leaves: set[Any], ancestors: set[Any]) -> Any:
+    """Return a copy of `element` (an ancestor of the part's leaves) with only the part's content:
+    its leaves whole, the ancestors of leaves pruned the same way, and a kept table's caption,
+    colgroup and thead (so the header row repeats on the part's pages)."""
+    made = _shallow(element)
+    for child in element:
+        if child in leaves:
+            made.append(copy.deepcopy(child))
+        elif child in ancestors:
+            made.append(_copy(child, leaves, ancestors))
+        elif element.tag == "table" and child.tag in ("caption", "colgroup", "thead", "tfoot"):
+            made.append(copy.deepcopy(child))
+    return made
 
 
 def _is_row(element: Any) -> bool:
@@ -113,22 +136,6 @@ def _cuts(units: list[Any], part_rows: int) -> list[int]:
             rows += 1
     cuts.append(len(units))
     return cuts
-
-
-def _prune(original: Any, part: Any, keep: set[Any]) -> None:
-    """Remove from `part` (a deep copy of `original`) the body elements outside `keep` (the part's
-    leaves, their content and their ancestors). A kept table keeps its caption, colgroup and thead."""
-    for source, target in zip(list(original.find("body").iter()), list(part.find("body").iter())):
-        if source.tag == "body" or not isinstance(source.tag, str):
-            continue
-        if source in keep:
-            continue
-        parent = source.getparent()
-        if parent is not None and parent.tag == "table" and parent in keep and source.tag != "tbody":
-            continue  # caption, colgroup, thead, tfoot of a kept table
-        if parent is not None and parent not in keep and parent.tag != "body":
-            continue  # removed with its parent already
-        target.getparent().remove(target)
 
 
 # --- Rendering and merging -----------------------------------------------------------------------
