@@ -50,6 +50,9 @@ NO_MARGIN_BOXES = "@page { " + " ".join(f"@{name} {{ content: none !important; }
                                         for name in _MARGIN_BOXES) + " }"
 
 
+# A row of the timeline (gradients, positioned marks) costs WeasyPrint about twice the memory
+# of a table row, so it counts as two rows when the HTML is cut into parts.
+ROW_WEIGHTS = {"tidslinje": 2}
 OBJECT_STREAM = 1000  # objects per compressed object stream of the merged PDF
 FOOTER = "/PipelineFooter"  # page N draws its footer, the form XObject /PipelineFooterN
 
@@ -126,6 +129,13 @@ def _collect(element: Any, units: list[Any]) -> None:
             units.append(child)
 
 
+def _weight(row: Any) -> int:
+    """Return how many rows `row` counts as: ROW_WEIGHTS by its table's class, else 1."""
+    table = row.getparent().getparent()
+    classes = (table.get("class") or "").split() if table is not None else []
+    return max([ROW_WEIGHTS.get(name, 1) for name in classes], default=1)
+
+
 def _cuts(units: list[Any], part_rows: int) -> list[int]:
     """Return the indexes where parts begin (and the end): after about every `part_rows` rows."""
     cuts = [0]
@@ -138,7 +148,7 @@ def _cuts(units: list[Any], part_rows: int) -> list[int]:
                 cuts.append(index)
                 rows = 0
         if _is_row(unit):
-            rows += 1
+            rows += _weight(unit)
     cuts.append(len(units))
     return cuts
 
@@ -155,6 +165,7 @@ def render_split(document: Document, html: str, root: Path, part_rows: int) -> b
 
     sources = split_html(html, part_rows)
     title = _title_element(html)
+    _release_memory()
     writer = _Writer()
     with _sealed(document.year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
         for number, source in enumerate(sources):
@@ -165,6 +176,8 @@ def render_split(document: Document, html: str, root: Path, part_rows: int) -> b
             _add_header_scopes(laid_out, pdf)
             writer.add_part(pdf, laid_out.pages, first=number == 0)
             del laid_out, pdf
+            sources[number] = ""
+            _release_memory()
         fonts = FontConfiguration()
         footers = weasyprint.HTML(string=_footer_html(html, title, writer.page_count),
                                   base_url=root.as_uri() + "/",
@@ -172,6 +185,18 @@ def render_split(document: Document, html: str, root: Path, part_rows: int) -> b
         writer.add_footers(_pydyf(footers))
     _check_log(records)
     return writer.finish(pdf_identifier(document))
+
+
+def _release_memory() -> None:
+    """Give memory freed by the last part back to the system (glibc keeps it otherwise)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to give back explicitly
+        pass
 
 
 def _pydyf(document: Any, **options: Any) -> Any:
@@ -412,7 +437,7 @@ class _Writer:
         info_number = self.reserve()
         self.put(info_number, self.info)
         self.flush()
-        digest = hashlib.md5(self.out.getvalue()).hexdigest().encode()
+        digest = hashlib.md5(self.out.getbuffer()).hexdigest().encode()
         xref_number = self.reserve()
         xref_offset = self.out.tell()
         self.offsets[xref_number] = xref_offset
