@@ -50,9 +50,9 @@ NO_MARGIN_BOXES = "@page { " + " ".join(f"@{name} {{ content: none !important; }
                                         for name in _MARGIN_BOXES) + " }"
 
 
-# A row of the timeline (gradients, positioned marks) costs WeasyPrint about twice the memory
-# of a table row, so it counts as two rows when the HTML is cut into parts.
-ROW_WEIGHTS = {"tidslinje": 2}
+# A row of the timeline (gradients, positioned marks) costs WeasyPrint several times the memory
+# of a table row (a hatched bar is a gradient of hundreds of stops), so it counts as three.
+ROW_WEIGHTS = {"tidslinje": 3}
 OBJECT_STREAM = 1000  # objects per compressed object stream of the merged PDF
 FOOTER = "/PipelineFooter"  # page N draws its footer, the form XObject /PipelineFooterN
 
