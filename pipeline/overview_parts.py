@@ -9,7 +9,7 @@ made like this instead:
    <colgroup> and <thead>, so the header row repeats on every page), and the first part also
    the title block. Nothing in the template knows about parts. A part never begins at an odd
    row of a <tbody>, so a group heading row stays with its first row and stripes stay right.
-2. Each part is laid out and written by WeasyPrint on its own, tagged (PDF/UA-1), with its page
+2. Each part is laid out by WeasyPrint on its own and made into tagged PDF objects, with its page
    margin boxes (the footer) switched off. Each part begins on a new page.
 3. Knowing the total, one small untagged WeasyPrint document with as many empty pages, the
    template's own @page rules and the title (for `string(plannavn)`), draws every page's footer
