@@ -1,0 +1,186 @@
+"""The floor: what the libraries alone take for one plan, measured in one fresh process.
+
+Run as `python -m benchmarks.floor PLAN TEMPLATES OUT.json [--reps N] [--pdf-reps N] ...`; the
+main benchmark starts it once per plan and reads the JSON it writes.
+
+Outside the timed sections: the pipeline reads and plans the file and builds every document's
+context (`load_plans` → `plan_documents` → `build_context`) and renders the overview's HTML
+with `pipeline.overview.render_template`, so the floor sees exactly the data the pipeline uses.
+
+Timed, sequentially, with no pipeline code around the library call:
+- read: `pandas.read_excel(PLAN, sheet_name=None, header=None, dtype=object, engine="calamine")`
+  (the same call and arguments `pipeline/read.py` makes);
+- docx: per Word document, `DocxTemplate(template).render(context, jinja_env, autoescape=True)`
+  and `save()` into a BytesIO. The environment is a plain `jinja2.Environment` carrying the
+  templates' Danish filters (the templates cannot render without them);
+- pdf: `weasyprint.HTML(string=html, base_url=templates).write_pdf()` with default options.
+
+Optionally (for the per-document comparison), interleaved with the bare docxtpl call on the same
+document (every document, or every K-th of each kind with --pipeline-word-every K):
+`pipeline.render.render(document, templates)`, i.e. everything a worker does for
+one Word document (context, strict sandboxed environment, metadata, deterministic zip). And
+`pipeline.overview.render_pdf` for the overview, to split the PDF's cost between WeasyPrint
+itself and the options the pipeline adds (PDF/UA tagging, font sealing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _timed(function, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.floor")
+    parser.add_argument("plan", type=Path)
+    parser.add_argument("templates", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of read and docx (median)")
+    parser.add_argument("--pdf-reps", type=int, default=1, help="repetitions of the PDF (median)")
+    parser.add_argument("--pipeline-word", action="store_true",
+                        help="also time pipeline.render.render per Word document, interleaved")
+    parser.add_argument("--pipeline-word-every", type=int, default=1, metavar="K",
+                        help="compare with the pipeline on every K-th Word document of each kind only")
+    parser.add_argument("--pipeline-pdf", action="store_true",
+                        help="also time pipeline.overview.render_pdf on the same context")
+    args = parser.parse_args(argv)
+    result: dict = {"plan": str(args.plan), "reps": args.reps, "pdf_reps": args.pdf_reps}
+
+    # --- imports (reported, not part of the floor's work) ---
+    imports = {}
+    for module in ("pandas", "python_calamine", "docxtpl", "weasyprint"):
+        imports[module], _ = _timed(__import__, module)
+    result["import_seconds"] = imports
+    import jinja2
+    import pandas as pd
+    import weasyprint
+    from docxtpl import DocxTemplate
+
+    # --- the pipeline's data, untimed for the floor but recorded for the breakdown ---
+    from pipeline.build import load_plans
+    from pipeline.context import build_context
+    from pipeline.model import DocumentKind
+    from pipeline.overview import render_template
+    from pipeline.plan import plan_documents
+    from pipeline.templating import FILTERS
+
+    templates = args.templates.resolve()
+    load_s, plans = _timed(load_plans, [args.plan])
+    plan_s, documents = _timed(plan_documents, plans)
+    # Contexts are built per document right before its timed render and dropped after it, so the
+    # process holds what a build worker holds (the plan and its documents), not every context at
+    # once: a bigger heap makes Python's cyclic GC, and so every render, slower.
+    contexts_s, _ = _timed(lambda: [build_context(d) for d in documents])
+    result["pipeline_load_plans_s"] = load_s
+    result["pipeline_plan_documents_s"] = plan_s
+    result["pipeline_build_contexts_s"] = contexts_s
+    word = [d for d in documents if d.kind in (DocumentKind.ORIENTATION, DocumentKind.DISCUSSION)]
+    overview = next((d for d in documents if d.kind is DocumentKind.OVERVIEW), None)
+    html_s, html = _timed(render_template, build_context(overview), templates) if overview else (0.0, "")
+    result["html_jinja_s"] = html_s
+    result["html_chars"] = len(html)
+    result["documents"] = {kind.value: sum(1 for d in documents if d.kind is kind) for kind in DocumentKind}
+    gc.collect()
+
+    # --- floor: read ---
+    reads = []
+    for _ in range(args.reps):
+        seconds, _frames = _timed(pd.read_excel, args.plan, sheet_name=None, header=None,
+                                  dtype=object, engine="calamine")
+        reads.append(seconds)
+    result["read_s"] = statistics.median(reads)
+    result["read_all"] = reads
+
+    # --- floor: docx (and, interleaved, the pipeline's render of the same document) ---
+    environment = jinja2.Environment(autoescape=True)
+    environment.filters.update(FILTERS)
+
+    def bare_docx(document, context) -> bytes:
+        template = DocxTemplate(templates / document.template)
+        template.render(context, jinja_env=environment, autoescape=True)
+        buffer = io.BytesIO()
+        template.save(buffer)
+        return buffer.getvalue()
+
+    from pipeline.render import render as pipeline_render
+
+    # Warm-up (untimed): first use of docxtpl/python-docx/Babel paths for each template.
+    for template in sorted({d.template for d in word}):
+        document = next(d for d in word if d.template == template)
+        bare_docx(document, build_context(document))
+        if args.pipeline_word:
+            pipeline_render(document, templates)
+
+    bare = {str(d.path): [] for d in word}
+    piped = {str(d.path): [] for d in word}
+    compared = set()
+    for kind in (DocumentKind.ORIENTATION, DocumentKind.DISCUSSION):
+        paths = [str(d.path) for d in word if d.kind is kind]
+        compared.update(paths[::max(1, args.pipeline_word_every)])
+    for _ in range(args.reps):
+        for document in word:
+            context = build_context(document)  # untimed: the floor gets the pipeline's data
+            gc.collect()
+            seconds, _ = _timed(bare_docx, document, context)
+            bare[str(document.path)].append(seconds)
+            del context
+            if args.pipeline_word and str(document.path) in compared:
+                gc.collect()
+                seconds, _ = _timed(pipeline_render, document, templates)  # builds its own context
+                piped[str(document.path)].append(seconds)
+    kinds = {str(d.path): d.kind.value for d in word}
+    result["docx"] = {
+        path: {"kind": kinds[path], "bare": statistics.median(times),
+               **({"pipeline": statistics.median(piped[path])} if piped[path] else {})}
+        for path, times in bare.items()
+    }
+    result["docx_s"] = sum(item["bare"] for item in result["docx"].values())
+    if args.pipeline_word:
+        # The per-document comparison: both sums over the same (possibly subset of) documents.
+        pairs = [item for item in result["docx"].values() if "pipeline" in item]
+        result["compared_docs"] = len(pairs)
+        result["compared_bare_s"] = sum(item["bare"] for item in pairs)
+        result["pipeline_word_s"] = sum(item["pipeline"] for item in pairs)
+
+    # --- floor: PDF ---
+    if overview:
+        base = str(templates) + "/"
+        pdfs = []
+        for _ in range(args.pdf_reps):
+            gc.collect()
+            seconds, pdf = _timed(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf())
+            pdfs.append(seconds)
+        result["pdf_s"] = statistics.median(pdfs)
+        result["pdf_all"] = pdfs
+        result["pdf_bytes"] = len(pdf)
+        if args.pipeline_pdf:
+            from pipeline.overview import render_pdf
+
+            gc.collect()
+            context = build_context(overview)
+            gc.collect()
+            seconds, pdf = _timed(render_pdf, overview, context, templates)
+            result["pipeline_pdf_s"] = seconds
+            result["pipeline_pdf_bytes"] = len(pdf)
+    else:
+        result["pdf_s"] = 0.0
+    result["floor_s"] = result["read_s"] + result["docx_s"] + result["pdf_s"]
+    import resource
+
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
