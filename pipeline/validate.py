@@ -12,7 +12,7 @@ from pipeline import parse
 from pipeline.danish import file_name_part
 from pipeline.errors import InputError, Problem
 from pipeline.model import Activity, Committee, DocumentKind, Initiative, Plan, Source
-from pipeline.read import Row, Table, Workbook
+from pipeline.read import COMMITTEE_SHEET, INITIATIVE_SHEET, Row, Table, Workbook
 from pipeline.write import check_name
 
 REQUIRED = ("Dato", "Tema", "Aktivitet", "Deltagerkreds")
@@ -158,7 +158,7 @@ def _plan_year(workbook: Workbook, table: Table, option: int | None, problems: l
 
 def _committees(workbook: Workbook, problems: list[Problem]) -> tuple[Committee, ...]:
     """Return the committee register from the `Udvalg` sheet, or the built-in default."""
-    sheet = workbook.sheet_named("udvalg")
+    sheet = workbook.sheet_named(COMMITTEE_SHEET)
     if sheet is None:
         return parse.DEFAULT_COMMITTEES
     table = workbook.table(sheet, ("Forkortelse", "Navn"), ("Alias",))
@@ -203,7 +203,7 @@ def abbreviation_problem(text: str) -> str | None:
 def _initiatives(workbook: Workbook, committees: tuple[Committee, ...],
                  problems: list[Problem]) -> tuple[Initiative, ...]:
     """Return the rows of the optional `Indsatser` sheet."""
-    sheet = workbook.sheet_named("indsatser")
+    sheet = workbook.sheet_named(INITIATIVE_SHEET)
     if sheet is None:
         return ()
     try:
