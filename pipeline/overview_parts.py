@@ -224,6 +224,19 @@ def _number(reference: Any) -> int:
     return int(_to_bytes(reference).split()[0])
 
 
+def _renumber(value: Any, mapping: dict[int, int]) -> Any:
+    """Return a PDF value with every object reference `N 0 R` renumbered through `mapping` (in place)."""
+    if isinstance(value, (bytes, str)):
+        match = _REFERENCE.fullmatch(_to_bytes(value)) if value[:1] not in ("/", b"/") else None
+        return f"{mapping[int(match[1])]} 0 R".encode() if match else value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _renumber(item, mapping)
+    elif isinstance(value, list):
+        value[:] = [_renumber(item, mapping) for item in value]
+    return value
+
+
 def _to_bytes(value: Any) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("ascii")
 
@@ -318,15 +331,7 @@ class _Writer:
                 mapping[obj.number] = self.reserve()
 
         def fix(value: Any) -> Any:
-            if isinstance(value, (bytes, str)):
-                match = _REFERENCE.fullmatch(_to_bytes(value)) if value[:1] not in ("/", b"/") else None
-                return f"{mapping[int(match[1])]} 0 R".encode() if match else value
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    value[key] = fix(item)
-            elif isinstance(value, list):
-                value[:] = [fix(item) for item in value]
-            return value
+            return _renumber(value, mapping)
 
         # The parent tree: each page's (and annotation's) key, renumbered into one sequence.
         keys = {}
@@ -376,15 +381,7 @@ class _Writer:
             forms.append(content.number)
 
         def fix(value: Any) -> Any:
-            if isinstance(value, (bytes, str)):
-                match = _REFERENCE.fullmatch(_to_bytes(value)) if value[:1] not in ("/", b"/") else None
-                return f"{mapping[int(match[1])]} 0 R".encode() if match else value
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    value[key] = fix(item)
-            elif isinstance(value, list):
-                value[:] = [fix(item) for item in value]
-            return value
+            return _renumber(value, mapping)
 
         for obj in objects[1:]:
             if obj.number in skipped:
