@@ -4,4 +4,4 @@ The stages, one module each, in the order `build` runs them:
 read → validate → plan → render → write.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -8,23 +8,18 @@ Nothing in the output folder is touched until every plan and template has been c
 
 from __future__ import annotations
 
-import ctypes
 import enum
 import hashlib
 import json
-import multiprocessing
-import os
-import signal
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 
 from pipeline import __version__
-from pipeline.errors import InputError, LockedError, OutputError, PipelineError, TemplateError, UsageError
+from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
 from pipeline.manifest import FOLDER, Entry, Manifest
-from pipeline.model import Document, DocumentKind, Plan
+from pipeline.model import Document, Plan
 from pipeline.read import PLAN_SUFFIXES
 from pipeline.report import Outcome, Report
 from pipeline.write import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
@@ -123,30 +118,52 @@ def _check_templates(templates: Path, names: set[str]) -> None:
 
 # --- Fingerprints ---------------------------------------------------------------------------------
 
-def fingerprint(document: Document, templates: Path, cache: dict[Path, str]) -> tuple[str, dict[str, str]]:
-    """Return the hash of everything `document` is made from, and its parts (data, template, version)."""
+@dataclass
+class FingerprintCache:
+    """What fingerprinting the documents of one build computes once: template files' hashes
+    and each plan row's digest (a status report shows every row of the plan)."""
+
+    files: dict[Path, str] = field(default_factory=dict)
+    rows: dict[int, tuple[object, dict[str, str]]] = field(default_factory=dict)  # id(activity) → (it, digest)
+
+    def file(self, path: Path) -> str:
+        if path not in self.files:
+            self.files[path] = file_sha256(path) or "missing"
+        return self.files[path]
+
+    def row(self, activity: object) -> dict[str, str]:
+        """Return the row `activity` as templates see it (`context.row`), by its digest."""
+        from pipeline.context import row
+
+        found = self.rows.get(id(activity))
+        if found is None:
+            found = self.rows[id(activity)] = (activity, {"row": _digest(row(activity))})
+        return found[1]
+
+
+def fingerprint(document: Document, templates: Path,
+                cache: FingerprintCache) -> tuple[str, dict[str, str]]:
+    """Return the hash of everything `document` is made from, and its parts (data, template, version).
+
+    The data part is the document's template context, each plan row in it by its own digest."""
     from pipeline.context import build_context
     from pipeline.render import template_files
 
-    data = json.dumps({"path": str(document.path), "context": build_context(document)},
-                      sort_keys=True, ensure_ascii=False, default=_json_value)
-    files = [(path.relative_to(templates).as_posix(), _cached_hash(path, cache))
+    data = _digest({"path": str(document.path), "context": build_context(document, cache.row)})
+    files = [(path.relative_to(templates).as_posix(), cache.file(path))
              for path in template_files(document.kind, templates)]
-    parts = {"data": sha256(data.encode("utf-8")), "template": sha256(json.dumps(files).encode()),
-             "version": __version__}
+    parts = {"data": data, "template": sha256(json.dumps(files).encode()), "version": __version__}
     return sha256(json.dumps(parts, sort_keys=True).encode()), parts
+
+
+def _digest(value: object) -> str:
+    return sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_value).encode("utf-8"))
 
 
 def _json_value(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
-
-
-def _cached_hash(path: Path, cache: dict[Path, str]) -> str:
-    if path not in cache:
-        cache[path] = file_sha256(path) or "missing"
-    return cache[path]
 
 
 def inputs_hash(options: BuildOptions) -> str:
@@ -317,7 +334,7 @@ class _Build:
 
     def _decide(self, documents: list[Document]) -> Iterator[_Job]:
         """Yield the documents to render; record the rest as unchanged or preserved."""
-        cache: dict[Path, str] = {}
+        cache = FingerprintCache()
         for document in documents:
             path = str(document.path)
             digest, parts = fingerprint(document, self.options.templates, cache)
@@ -394,52 +411,10 @@ class _Build:
 
 def _render_all(jobs: list[_Job], templates: Path, workers: int) -> Iterator[tuple[_Job, bytes | str]]:
     """Yield each job with its bytes, or a Danish reason why it failed, as they finish."""
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield job, _render_one(job.document, templates)
-        return
-    # The longest jobs start first, so the pool does not end waiting on one big PDF.
-    jobs = sorted(jobs, key=lambda job: _COST[job.document.kind], reverse=True)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(_render_one, job.document, templates): job for job in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    from pipeline.workers import render_all
 
-
-def _die_with_parent(parent: int) -> None:
-    """Make a worker process end when the build that forked it ends, even by SIGKILL (Linux).
-
-    Otherwise a killed build leaves its workers waiting for work forever.
-    """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return  # not Linux: workers still end when the pool is shut down normally
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-# Rough relative rendering cost of one document of each kind (for scheduling only).
-_COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
-         DocumentKind.DISCUSSION: 1}
-
-
-def _render_one(document: Document, templates: Path) -> bytes | str:
-    """Return the document's bytes, or the reason it could not be made (never raises)."""
-    from pipeline.render import render
-
-    try:
-        return render(document, templates)
-    except PipelineError as error:
-        return str(error)
-    except Exception as error:  # one bad document must not stop the others
-        return f"uventet fejl ({type(error).__name__}: {error})"
+    for index, result in render_all([job.document for job in jobs], templates, workers):
+        yield jobs[index], result
 
 
 # --- Listing --------------------------------------------------------------------------------------
@@ -450,6 +425,6 @@ def document_states(plans: tuple[Path, ...], output: Path, templates: Path,
     from pipeline.plan import plan_documents
 
     manifest = Manifest.load(output)
-    cache: dict[Path, str] = {}
+    cache = FingerprintCache()
     return [assess(document, *fingerprint(document, templates, cache), manifest)
             for document in plan_documents(load_plans(find_plans(plans), year))]

@@ -46,10 +46,11 @@ PDF_VARIANT = "pdf/ua-1"
 LABEL_LENGTH = 60  # characters of an activity's first line shown beside its timeline bar
 # An overview of more rows than SPLIT_ABOVE is laid out in parts of about PART_ROWS table rows
 # each (a timeline row counts more, see pipeline/overview_parts.py), so memory stays bounded
-# by a part: about 0.5 GB for any plan, where 10,000 rows took about 5 GB in one layout.
-# Up to SPLIT_ABOVE rows the PDF is laid out in one go, exactly as before. The environment
+# by a part (about 0.3 GB, where 10,000 rows took about 5 GB in one layout), and the build's
+# workers lay the parts out in parallel. Up to SPLIT_ABOVE rows the PDF is laid out in one
+# go (each part begins on a new page, which a short plan need not pay for). The environment
 # variable PIPELINE_OVERVIEW_CHUNK=N sets both to N (tests use it to split small plans).
-SPLIT_ABOVE = 1500
+SPLIT_ABOVE = 600
 PART_ROWS = 600
 CHUNK_VARIABLE = "PIPELINE_OVERVIEW_CHUNK"
 
@@ -214,11 +215,10 @@ def render_pdf(document: Document, context: dict[str, Any], templates: Path) -> 
 
     html = render_template(context, templates)
     root = templates.resolve()
-    split_above, part_rows = _split_settings()
-    if context.get("antal", 0) > split_above:
+    if rows := part_rows(document):
         from pipeline import overview_parts
 
-        return overview_parts.render_split(document, html, root, part_rows)
+        return overview_parts.render_split(document, html, root, rows)
     with _sealed(document.year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
         fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
         source = weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
@@ -246,6 +246,22 @@ def fetch_errors() -> Iterator[None]:
         if isinstance(error.__cause__, TemplateError):
             raise error.__cause__ from None
         raise TemplateError(f"Oversigten kunne ikke hente en fil: {error}") from error
+
+
+def part_rows(document: Document) -> int | None:
+    """Return about how many rows each part has when `document`'s PDF is laid out in parts
+    (pipeline/overview_parts.py), or None when it is laid out in one go."""
+    split_above, rows = _split_settings()
+    return rows if len(document.shown) > split_above else None
+
+
+def prepare_split(document: Document, context: dict[str, Any], templates: Path) -> Any:
+    """Return the parts of `document`'s PDF (an overview_parts.Split) for laying out one by one."""
+    from pipeline import overview_parts
+
+    rows = part_rows(document)
+    assert rows, "only a long overview is split"
+    return overview_parts.prepare(render_template(context, templates), rows)
 
 
 def _split_settings() -> tuple[int, int]:

@@ -9,23 +9,27 @@ made like this instead:
    <colgroup> and <thead>, so the header row repeats on every page), and the first part also
    the title block. Nothing in the template knows about parts. A part never begins at an odd
    row of a <tbody>, so a group heading row stays with its first row and stripes stay right.
-2. Each part is laid out by WeasyPrint on its own and made into tagged PDF objects, with its page
-   margin boxes (the footer) switched off. Each part begins on a new page.
+2. Each part is laid out by WeasyPrint on its own (`layout_part`, in any process: the build's
+   workers lay parts out in parallel) and made into tagged PDF objects, with its page margin
+   boxes (the footer) switched off. Each part begins on a new page. The part's objects are
+   numbered locally and serialised right there (`Part`), so what travels back to the merging
+   process is bytes, not millions of small Python objects.
 3. Knowing the total, one small untagged WeasyPrint document with as many empty pages, the
    template's own @page rules and the title (for `string(plannavn)`), draws every page's footer
    — `Side X af Y` comes from WeasyPrint's own page counters over the whole document.
-4. A streaming writer (`_Writer`) merges the parts as they are made: each part's PDF objects
-   (pydyf's, before WeasyPrint would write them) are renumbered into one numbering and written
-   at once, so memory holds one part at a time. The structure elements of every part go under
-   one /Document element; /StructParents and the /ParentTree are renumbered; each footer is
-   laid over its page as a form XObject in a /Pagination artifact. The outline (bookmarks) is
-   rebuilt from the parts' headings. Catalog entries (/Lang, /MarkInfo, /ViewerPreferences,
-   XMP metadata with the title and the PDF/UA identification) and /Info are the first part's.
-   (pikepdf was tried for the merge: qpdf needs about 10 kB per object, 4 GB for 10,000 rows.)
+4. A streaming writer (`_Writer`, driven by `Merger`) appends the parts in order as they
+   come: a part's objects get the next free numbers (one regular expression relocates its
+   references) and are written at once, so memory holds about one part at a time. The
+   structure elements of every part go under one /Document element; /StructParents and the
+   /ParentTree are renumbered; each footer is laid over its page as a form XObject in a
+   /Pagination artifact. The outline (bookmarks) is rebuilt from the parts' headings. Catalog
+   entries (/Lang, /MarkInfo, /ViewerPreferences, XMP metadata with the title and the PDF/UA
+   identification) and /Info are the first part's. (pikepdf was tried for the merge: qpdf
+   needs about 10 kB per object, 4 GB for 10,000 rows.)
 
-Every step is deterministic (fixed part boundaries, font subsets, `SOURCE_DATE_EPOCH`, and an
-/ID computed from the content), so the same plan gives the same bytes. The parts are
-independent until the merge, so they could be laid out in parallel processes.
+Every step is deterministic (fixed part boundaries, local numbering, font subsets,
+`SOURCE_DATE_EPOCH`, and an /ID computed from the content), so the same plan gives the same
+bytes whether its parts are laid out in one process or in several.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -50,9 +57,10 @@ NO_MARGIN_BOXES = "@page { " + " ".join(f"@{name} {{ content: none !important; }
                                         for name in _MARGIN_BOXES) + " }"
 
 
-# A row of the timeline (gradients, positioned marks) costs WeasyPrint several times the memory
-# of a table row (a hatched bar is a gradient of hundreds of stops), so it counts as three.
-ROW_WEIGHTS = {"tidslinje": 3}
+# A row of the timeline (a patterned track, positioned bars and marks) costs WeasyPrint about
+# twice the memory of a table row's share of a part (measured: a part of 300 timeline rows
+# peaks below one of 600 table rows), so it counts as two.
+ROW_WEIGHTS = {"tidslinje": 2}
 OBJECT_STREAM = 1000  # objects per compressed object stream of the merged PDF
 FOOTER = "/PipelineFooter"  # page N draws its footer, the form XObject /PipelineFooterN
 
@@ -153,38 +161,220 @@ def _cuts(units: list[Any], part_rows: int) -> list[int]:
     return cuts
 
 
-# --- Rendering and merging -----------------------------------------------------------------------
+# --- Laying out parts (in any process) and merging them (in one) -----------------------------------
+
+@dataclass
+class Split:
+    """What a split overview is made from: each part's HTML, and the footer document's HTML
+    (the template's head and the hidden title; `Merger.finish` adds one page per page)."""
+
+    sources: list[str]
+    footer: str
+
+
+@dataclass
+class Part:
+    """One part laid out and serialised by a worker, ready to be appended to the merged PDF.
+
+    Its own objects are numbered 0 … count-1 and every reference to one of them is written as
+    the marker `\xffN\xff` (a byte no PDF dictionary, name or literal string of ours contains),
+    so the merge turns them into `shift+N 0 R` with one regular expression and never parses a
+    dictionary again. References to the merged document's page tree and /Document element
+    are written as the fixed PAGES and DOCUMENT numbers. Kept as pydyf objects are only the
+    page dictionaries and their /Resources (the footers are added to them at the end) and the
+    rare objects with a /StructParent key (their key is renumbered, not their references)."""
+
+    count: int
+    objects: list[tuple[int, bytes]]  # dictionaries and arrays: (local number, serialised)
+    streams: list[tuple[int, bytes, bytes]]  # (local number, dictionary, compressed content)
+    keyed: list[tuple[int, Any]]  # objects with a /StructParent: (local number, dictionary)
+    pages: list[tuple[int, Any]]  # (local number, page dictionary), in page order
+    resources: tuple[int, Any]  # (local number, the pages' shared /Resources dictionary)
+    kids: list[bytes]  # the structure elements directly under /Document
+    nums: list[bytes]  # the parent tree's values, by this part's keys 0, 1, …
+    bookmark_pages: list[SimpleNamespace]
+    catalog: dict[str, bytes]  # the first part's catalog entries for the merged document
+    info: Any
+
+
+def prepare(html: str, part_rows: int) -> Split:
+    """Return the parts of the overview `html` and its footer document (no layout yet)."""
+    return Split(split_html(html, part_rows), _footer_source(html))
+
 
 def render_split(document: Document, html: str, root: Path, part_rows: int) -> bytes:
-    """Return the overview PDF for `html`, laid out in parts of about `part_rows` rows."""
+    """Return the overview PDF for `html`, laid out in parts of about `part_rows` rows, one after
+    the other in this process. (The build lays the parts out in parallel workers instead.)"""
+    split = prepare(html, part_rows)
+    del html
+    merger = Merger(document, root, split)
+    for index, source in enumerate(split.sources):
+        merger.add(index, layout_part(source, root, document.year, first=index == 0))
+        split.sources[index] = ""
+    return merger.finish()
+
+
+def layout_part(source: str, root: Path, year: int, *, first: bool) -> Part:
+    """Lay out one part's HTML and return its tagged PDF objects, serialised for the merge."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     from pipeline.overview import (PDF_VARIANT, _add_header_scopes, _check_log, _sealed,
-                                   _weasyprint_log, fetch_errors, pdf_identifier, template_fetcher)
+                                   _weasyprint_log, fetch_errors, template_fetcher)
 
-    sources = split_html(html, part_rows)
-    title = _title_element(html)
-    _release_memory()
-    writer = _Writer()
-    with _sealed(document.year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
-        for number, source in enumerate(sources):
-            fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
-            laid_out = weasyprint.HTML(string=source, base_url=root.as_uri() + "/",
-                                       url_fetcher=template_fetcher(root)).render(font_config=fonts)
-            pdf = _pydyf(laid_out, pdf_variant=PDF_VARIANT)
-            _add_header_scopes(laid_out, pdf)
-            writer.add_part(pdf, laid_out.pages, first=number == 0)
-            del laid_out, pdf
-            sources[number] = ""
-            _release_memory()
-        fonts = FontConfiguration()
-        footers = weasyprint.HTML(string=_footer_html(html, title, writer.page_count),
-                                  base_url=root.as_uri() + "/",
-                                  url_fetcher=template_fetcher(root)).render(font_config=fonts)
-        writer.add_footers(_pydyf(footers))
+    _release_memory()  # what the last part left behind
+    with _sealed(year, root / "fonts"), _weasyprint_log() as records, fetch_errors(), _lenient_gc():
+        fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
+        laid_out = weasyprint.HTML(string=source, base_url=root.as_uri() + "/",
+                                   url_fetcher=template_fetcher(root)).render(font_config=fonts)
+        pdf = _pydyf(laid_out, pdf_variant=PDF_VARIANT)
+        _add_header_scopes(laid_out, pdf)
     _check_log(records)
-    return writer.finish(pdf_identifier(document))
+    bookmark_pages = [SimpleNamespace(bookmarks=p.bookmarks, width=p.width, height=p.height)
+                      for p in laid_out.pages]
+    del laid_out
+    return _serialised(pdf, bookmark_pages, first=first)
+
+
+def _serialised(pdf: Any, bookmark_pages: list[SimpleNamespace], *, first: bool) -> Part:
+    """Return a part's pydyf objects as a Part: numbered locally, streams compressed, and
+    everything that is not held back serialised."""
+    import pydyf
+
+    objects = pdf.objects
+    catalog = pdf.catalog
+    tree_root = objects[_number(catalog["StructTreeRoot"])]
+    document = objects[_number(tree_root["K"][0])]
+    parent_tree = objects[_number(tree_root["ParentTree"])]
+    page_numbers = [_number(reference) for reference in pdf.page_references]
+    resources = {_number(objects[n]["Resources"]) for n in page_numbers}
+    assert len(resources) == 1, "WeasyPrint shares one /Resources among a document's pages"
+    resources_number = resources.pop()
+    skipped = {catalog.number, pdf.pages.number, tree_root.number, document.number, parent_tree.number}
+    skipped |= _outline_numbers(objects, catalog)
+    if "Metadata" in catalog and not first:
+        skipped.add(_number(catalog["Metadata"]))
+    kept = [obj.number for obj in objects[1:] if obj.number not in skipped]
+    local = {number: index for index, number in enumerate(kept)}
+    mapping = {number: _MARK % index for number, index in local.items()}
+    mapping[pdf.pages.number] = b"%d 0 R" % PAGES
+    mapping[document.number] = b"%d 0 R" % DOCUMENT
+
+    def fix(value: Any) -> Any:
+        return _renumber(value, mapping)
+
+    # The parent tree's keys (a page's /StructParents, an annotation's /StructParent) become
+    # 0, 1, … in order; the merge adds the number of keys before this part.
+    keys: dict[int, int] = {}
+    nums: list[bytes] = []
+    tree = parent_tree["Nums"]
+    for index in range(0, len(tree), 2):
+        keys[int(tree[index])] = len(nums)
+        nums.append(_serialise(fix(tree[index + 1])))
+    for reference in document["K"]:
+        objects[_number(reference)]["P"] = b"%d 0 R" % document.number  # renumbered below
+    part = Part(len(kept), [], [], [], [], (local[resources_number], fix(objects[resources_number])),
+                [fix(reference) for reference in document["K"]], nums, bookmark_pages, {}, pdf.info)
+    for number in kept:
+        obj = objects[number]
+        if number in page_numbers or number == resources_number:
+            continue
+        if isinstance(obj, pydyf.Stream):
+            obj = _packed(obj)
+            fix(obj.extra)
+            extra = pydyf.Dictionary(obj.extra)
+            extra["Length"] = len(obj.stream[0])
+            part.streams.append((local[number], _checked(extra.data), obj.stream[0]))
+        elif isinstance(obj, dict) and "StructParent" in obj:
+            obj["StructParent"] = keys[int(obj["StructParent"])]
+            part.keyed.append((local[number], fix(obj)))
+        else:
+            part.objects.append((local[number], _checked(fix(obj).data)))
+    for number in page_numbers:
+        page = fix(objects[number])
+        if "StructParents" in page:
+            page["StructParents"] = keys[int(page["StructParents"])]
+        part.pages.append((local[number], page))
+    if first:
+        part.catalog = {key: _serialise(fix(value)) for key, value in catalog.items()
+                        if key not in ("Type", "Pages", "StructTreeRoot", "Outlines")}
+    return part
+
+
+class Merger:
+    """Merges a split overview's parts, given in any order, into one PDF written in part order."""
+
+    def __init__(self, document: Document, root: Path, split: Split):
+        self.document = document
+        self.root = root
+        self.footer = split.footer
+        self.count = len(split.sources)
+        self.writer = _Writer()
+        self.waiting: dict[int, Part] = {}  # parts that came before the one next in order
+
+    @property
+    def complete(self) -> bool:
+        return self.writer.parts == self.count
+
+    def add(self, index: int, part: Part) -> None:
+        """Take part number `index`; write it, and any parts waiting for it, when its turn comes."""
+        self.waiting[index] = part
+        while self.writer.parts in self.waiting:
+            self.writer.add_part(self.waiting.pop(self.writer.parts))
+
+    def finish(self) -> bytes:
+        """Draw every page's footer, knowing the page count, and return the merged PDF."""
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        from pipeline.overview import (_check_log, _sealed, _weasyprint_log, fetch_errors,
+                                       pdf_identifier, template_fetcher)
+
+        assert self.complete, (self.writer.parts, self.count)
+        source = _footer_pages(self.footer, self.writer.page_count)
+        with _sealed(self.document.year, self.root / "fonts"), _weasyprint_log() as records, fetch_errors():
+            fonts = FontConfiguration()
+            footers = weasyprint.HTML(string=source, base_url=self.root.as_uri() + "/",
+                                      url_fetcher=template_fetcher(self.root)).render(font_config=fonts)
+            self.writer.add_footers(_pydyf(footers))
+        _check_log(records)
+        return self.writer.finish(pdf_identifier(self.document))
+
+
+def _packed(obj: Any) -> Any:
+    """Return `obj` as a plain pydyf object that pickles: a WeasyPrint content stream (which
+    holds Pango handles) becomes a pydyf.Stream of its bytes, compressed here exactly as pydyf
+    would compress them when writing, so the written bytes do not change."""
+    import zlib
+
+    import pydyf
+
+    if not isinstance(obj, pydyf.Stream):
+        return obj
+    content = b"\n".join(_serialise(item) for item in obj.stream)
+    extra = pydyf.Dictionary(obj.extra)
+    if obj.compress:
+        extra["Filter"] = "/FlateDecode"
+        compressor = zlib.compressobj(level=9)
+        content = compressor.compress(content) + compressor.flush()
+    packed = pydyf.Stream([content], extra)
+    packed.number, packed.generation = obj.number, obj.generation
+    return packed
+
+
+@contextmanager
+def _lenient_gc() -> Iterator[None]:
+    """Within the block, Python's cycle collector runs far less often. WeasyPrint allocates
+    millions of small objects while laying out; with the default thresholds the collector
+    keeps walking them (about a fifth of a part's layout time)."""
+    import gc
+
+    saved = gc.get_threshold()
+    gc.set_threshold(20_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _release_memory() -> None:
@@ -217,6 +407,35 @@ def _pydyf(document: Any, **options: Any) -> Any:
 
 
 _REFERENCE = re.compile(rb"(\d+) (\d+) R")
+# The merged document's own objects; a part's objects come after them.
+PAGES, DOCUMENT, ROOT = 1, 2, 3
+# How a part writes a reference to its own object N until the merge knows its number. A 0xFF
+# byte never occurs in what pydyf writes for a dictionary: names and numbers are ASCII, and a
+# string is written as ASCII or as hex digits.
+_MARK = b"\xff%d\xff"
+_MARKED = re.compile(rb"\xff(\d+)\xff")
+
+
+def _relocation(shift: int) -> Any:
+    """Return a function that turns a part's marked references into `N+shift 0 R`."""
+    def replace(match: re.Match[bytes]) -> bytes:
+        return b"%d 0 R" % (int(match[1]) + shift)
+
+    return lambda data: _MARKED.sub(replace, data)
+
+
+def _checked(data: bytes) -> bytes:
+    """Return serialised `data`, making sure every 0xFF byte in it belongs to a marker."""
+    if data.count(b"\xff") != 2 * len(_MARKED.findall(data)):
+        raise RuntimeError("a PDF object of the overview holds a byte the merge cannot tell from its markers")
+    return data
+
+
+def _serialise(value: Any) -> bytes:
+    """Return a PDF value as pydyf writes it."""
+    from pydyf import _to_bytes as pydyf_bytes  # pydyf's own serialiser (not exported)
+
+    return pydyf_bytes(value)
 
 
 def _number(reference: Any) -> int:
@@ -224,11 +443,11 @@ def _number(reference: Any) -> int:
     return int(_to_bytes(reference).split()[0])
 
 
-def _renumber(value: Any, mapping: dict[int, int]) -> Any:
-    """Return a PDF value with every object reference `N 0 R` renumbered through `mapping` (in place)."""
+def _renumber(value: Any, mapping: dict[int, bytes]) -> Any:
+    """Return a PDF value with every object reference `N 0 R` replaced by `mapping[N]` (in place)."""
     if isinstance(value, (bytes, str)):
         match = _REFERENCE.fullmatch(_to_bytes(value)) if value[:1] not in ("/", b"/") else None
-        return f"{mapping[int(match[1])]} 0 R".encode() if match else value
+        return mapping[int(match[1])] if match else value
     if isinstance(value, dict):
         for key, item in value.items():
             value[key] = _renumber(item, mapping)
@@ -258,8 +477,10 @@ class _Writer:
         self.pages_number = self.reserve()
         self.document_number = self.reserve()
         self.root_number = self.reserve()
+        assert (self.pages_number, self.document_number, self.root_number) == (PAGES, DOCUMENT, ROOT)
         self.pages: list[tuple[int, Any, int]] = []  # (number, page dictionary, part)
-        self.resources: list[tuple[int, Any]] = []  # each part's shared page resources
+        # Each part's shared page resources: (number, dictionary, the part's shift).
+        self.resources: list[tuple[int, Any, int]] = []
         self.bookmark_pages: list[Any] = []
         self.kids: list[bytes] = []
         self.nums: list[Any] = []
@@ -271,21 +492,28 @@ class _Writer:
     def page_count(self) -> int:
         return len(self.pages)
 
+    @property
+    def parts(self) -> int:
+        return len(self.resources)
+
     def reserve(self) -> int:
         self.offsets.append(None)
         return len(self.offsets) - 1
 
     def put(self, number: int, obj: Any) -> None:
-        """Write `obj` (a pydyf object) as object `number`; dictionaries and arrays go into
-        compressed object streams of OBJECT_STREAM objects each."""
-        obj.number, obj.generation = number, 0
-        if obj.compressible:
-            self.pending.append((number, obj.data))
+        """Write `obj` (a pydyf object) as object `number`."""
+        self.put_data(number, obj.data, stream=not obj.compressible)
+
+    def put_data(self, number: int, data: bytes, *, stream: bool = False) -> None:
+        """Write object `number`, serialised as `data`: a stream at once, anything else into
+        the compressed object streams of OBJECT_STREAM objects each."""
+        if not stream:
+            self.pending.append((number, data))
             if len(self.pending) >= OBJECT_STREAM:
                 self.flush()
             return
         self.offsets[number] = self.out.tell()
-        self.out.write(obj.indirect + b"\n")
+        self.out.write(b"%d 0 obj\n%s\nendobj\n" % (number, data))
 
     def flush(self) -> None:
         """Write the pending objects as one object stream."""
@@ -308,60 +536,32 @@ class _Writer:
         self.offsets[number] = self.out.tell()
         self.out.write(stream.indirect + b"\n")
 
-    def add_part(self, pdf: Any, pages: list[Any], *, first: bool) -> None:
-        """Renumber and write one part's objects; keep what the whole document needs."""
-        objects = pdf.objects
-        catalog = pdf.catalog
-        tree_root = objects[_number(catalog["StructTreeRoot"])]
-        document = objects[_number(tree_root["K"][0])]
-        parent_tree = objects[_number(tree_root["ParentTree"])]
-        page_numbers = [_number(reference) for reference in pdf.page_references]
-        resources = {_number(objects[n]["Resources"]) for n in page_numbers}
-        assert len(resources) == 1, "WeasyPrint shares one /Resources among a document's pages"
-        resources_number = resources.pop()
-        skipped = {catalog.number, pdf.pages.number, tree_root.number, document.number, parent_tree.number}
-        skipped |= _outline_numbers(objects, catalog)
-        if "Metadata" in catalog and not first:
-            skipped.add(_number(catalog["Metadata"]))
-        mapping = {pdf.pages.number: self.pages_number, document.number: self.document_number}
-        for number in page_numbers:
-            mapping[number] = self.reserve()
-        for obj in objects[1:]:
-            if obj.number not in mapping and obj.number not in skipped:
-                mapping[obj.number] = self.reserve()
-
-        def fix(value: Any) -> Any:
-            return _renumber(value, mapping)
-
-        # The parent tree: each page's (and annotation's) key, renumbered into one sequence.
-        keys = {}
-        nums = parent_tree["Nums"]
-        for index in range(0, len(nums), 2):
-            keys[int(nums[index])] = len(self.nums)
-            self.nums.append(fix(nums[index + 1]))
-        for reference in document["K"]:
-            objects[_number(reference)]["P"] = f"{document.number} 0 R".encode()
-            self.kids.append(fix(reference))
-        for obj in objects[1:]:
-            if obj.number in skipped or obj.number in page_numbers or obj.number == resources_number:
-                continue
-            fix(obj.extra if hasattr(obj, "extra") else obj)
-            if isinstance(obj, dict) and "StructParent" in obj:
-                obj["StructParent"] = keys[int(obj["StructParent"])]
-            self.put(mapping[obj.number], obj)
-        part = len(self.resources)
-        self.resources.append((mapping[resources_number], fix(objects[resources_number])))
-        for number in page_numbers:
-            page = fix(objects[number])
+    def add_part(self, part: Part) -> None:
+        """Append the next part: its objects get the next `part.count` numbers, and are written."""
+        shift = len(self.offsets)
+        self.offsets.extend([None] * part.count)
+        key_base = len(self.nums)
+        relocate = _relocation(shift)
+        for local, data in part.objects:
+            self.put_data(shift + local, relocate(data))
+        for local, head, content in part.streams:
+            self.put_data(shift + local, relocate(head) + b"\nstream\n" + content + b"\nendstream", stream=True)
+        for local, obj in part.keyed:
+            obj["StructParent"] = int(obj["StructParent"]) + key_base
+            self.put_data(shift + local, relocate(obj.data))
+        self.nums.extend(relocate(value) for value in part.nums)
+        self.kids.extend(relocate(kid) for kid in part.kids)
+        part_index = self.parts
+        local, resources = part.resources
+        self.resources.append((shift + local, resources, shift))
+        for local, page in part.pages:
             if "StructParents" in page:
-                page["StructParents"] = keys[int(page["StructParents"])]
-            self.pages.append((mapping[number], page, part))
-        self.bookmark_pages.extend(SimpleNamespace(bookmarks=p.bookmarks, width=p.width, height=p.height)
-                                   for p in pages)
-        if first:
-            self.catalog = {key: fix(value) for key, value in catalog.items()
-                            if key not in ("Type", "Pages", "StructTreeRoot", "Outlines")}
-            self.info = pdf.info
+                page["StructParents"] = int(page["StructParents"]) + key_base
+            self.pages.append((shift + local, page, part_index))
+        self.bookmark_pages.extend(part.bookmark_pages)
+        if part_index == 0:
+            self.catalog = {key: relocate(value) for key, value in part.catalog.items()}
+            self.info = part.info
 
     def add_footers(self, pdf: Any) -> None:
         """Write the footer document's pages as form XObjects, one for each page."""
@@ -371,7 +571,8 @@ class _Writer:
         skipped = {pdf.catalog.number, pdf.pages.number, *page_numbers} | _outline_numbers(objects, pdf.catalog)
         if "Metadata" in pdf.catalog:
             skipped.add(_number(pdf.catalog["Metadata"]))
-        mapping = {obj.number: self.reserve() for obj in objects[1:] if obj.number not in skipped}
+        numbers = {obj.number: self.reserve() for obj in objects[1:] if obj.number not in skipped}
+        mapping = {old: b"%d 0 R" % new for old, new in numbers.items()}
         forms = []
         for number in page_numbers:
             page = objects[number]
@@ -387,8 +588,8 @@ class _Writer:
             if obj.number in skipped:
                 continue
             fix(obj.extra if hasattr(obj, "extra") else obj)
-            self.put(mapping[obj.number], obj)
-        self.footers = [f"{mapping[number]} 0 R".encode() for number in forms]
+            self.put(numbers[obj.number], obj)
+        self.footers = [mapping[number] for number in forms]
 
     def finish(self, identifier: bytes) -> bytes:
         """Write the pages, structure tree, outline, catalog, cross-reference table and trailer."""
@@ -404,12 +605,12 @@ class _Writer:
                                  f"q /{name} Do Q".encode(), b"EMC"])
             draw_number = self.reserve()
             self.put(draw_number, draw)
-            page["Parent"] = f"{self.pages_number} 0 R".encode()
+            page["Parent"] = b"%d 0 R" % PAGES
             page["Contents"] = pydyf.Array([f"{start_number} 0 R".encode(), page["Contents"],
                                             f"{draw_number} 0 R".encode()])
-            self.put(number, page)
-        for number, resources in self.resources:
-            self.put(number, resources)
+            self.put_data(number, _relocation(self.resources[part][2])(page.data))
+        for number, resources, shift in self.resources:
+            self.put_data(number, _relocation(shift)(resources.data))
         self.put(self.pages_number, pydyf.Dictionary({
             "Type": "/Pages", "Count": len(self.pages),
             "Kids": pydyf.Array([f"{number} 0 R".encode() for number, _, _ in self.pages])}))
@@ -508,20 +709,15 @@ def _outline_numbers(objects: list[Any], catalog: Any) -> set[int]:
     return found
 
 
-def _title_element(html: str) -> str:
-    """Return the first <h1> of the overview as HTML (it sets the footer's running title)."""
-    import lxml.html
-
-    heading = lxml.html.document_fromstring(html).find(".//h1")
-    return lxml.html.tostring(heading, encoding="unicode", with_tail=False) if heading is not None else ""
-
-
-def _footer_html(html: str, title: str, total: int) -> str:
-    """Return a document of `total` empty pages with the template's head, for drawing footers."""
+def _footer_source(html: str) -> str:
+    """Return the footer document: the overview's head, and its first <h1> hidden (it sets the
+    running title, `string(plannavn)`), on one empty page; `_footer_pages` adds the others."""
     import lxml.html
 
     tree = lxml.html.document_fromstring(html)
     body = tree.find("body")
+    heading = body.find(".//h1")
+    title = lxml.html.tostring(heading, encoding="unicode", with_tail=False) if heading is not None else ""
     for child in list(body):
         body.remove(child)
     body.text = None
@@ -532,6 +728,15 @@ def _footer_html(html: str, title: str, total: int) -> str:
         heading = lxml.html.fragment_fromstring(title)
         heading.set("style", "visibility: hidden")
         body.append(heading)
+    return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def _footer_pages(source: str, total: int) -> str:
+    """Return the footer document `source` with `total` pages."""
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(source)
+    body = tree.find("body")
     for _ in range(total - 1):
         body.append(lxml.html.fromstring('<div style="break-before: page"></div>'))
     return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")

@@ -17,12 +17,14 @@ import pytest
 from conftest import ROOT, SAMPLE, TEMPLATES
 from filelock import FileLock
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from pipeline.build import BuildOptions, build, document_states
 from pipeline.report import Outcome
 
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"
-OVERVIEWS = {"oversigter/implementeringsplan_2017.pdf", "oversigter/implementeringsplan_2017.html"}
+PDF = "oversigter/implementeringsplan_2017.pdf"
+OVERVIEWS = {PDF, "oversigter/implementeringsplan_2017.html"}
 NOTES = {f"droeftelser/{day}_{c}_droeftelse.docx" for day, c in [
     ("2017-05-30", "BSU"), ("2017-05-30", "TMU"), ("2017-05-30", "SSU"),
     ("2017-06-06", "EBU"), ("2017-06-06", "KFU"), ("2017-06-13", "OEKU")]}
@@ -138,6 +140,32 @@ def test_jobs_do_not_change_the_bytes(project, tmp_path):
     build(options(project, jobs=1))
     build(options(project, jobs=2, output=tmp_path / "parallel"))
     assert tree(project / "output") == tree(tmp_path / "parallel")
+
+
+def test_an_overview_laid_out_in_parts_by_the_workers_is_the_same_as_in_one_process(
+        project, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")  # the 13 rows in parts of about 3 rows
+    build(options(project, jobs=1))
+    report = build(options(project, jobs=2, output=tmp_path / "parallel"))
+    assert written(report) == ALL
+    assert tree(project / "output") == tree(tmp_path / "parallel")
+    pdf = PdfReader(project / "output" / PDF)
+    footers = {name for page in pdf.pages for name in page["/Resources"]["/XObject"]}
+    assert len(footers) == len(pdf.pages) > 4  # merged from parts: every page has its footer
+
+
+def test_a_part_that_fails_fails_only_its_overview(project, monkeypatch):
+    monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
+    template = project / "templates" / "oversigt.html"
+    html = template.read_text(encoding="utf-8")
+    heading = "<h2>Tidslinje {{ aar }}</h2>"
+    template.write_text(html.replace(heading, heading + '<img src="mangler.png" alt="">'), encoding="utf-8")
+    report = build(options(project, jobs=2))
+    assert report.exit_code == 1
+    assert set(report.files[Outcome.FAILED]) == {PDF}
+    assert "mangler.png" in report.files[Outcome.FAILED][PDF]
+    assert written(report) == ALL - {PDF}
+    assert not (project / "output" / PDF).exists()
 
 
 def _hand_edit(path: Path, text: str) -> None:

@@ -613,7 +613,7 @@ def test_split_pdf_is_byte_identical_anywhere(tmp_path: Path, split_pdf: bytes,
 
 
 def test_a_plan_up_to_the_threshold_is_laid_out_in_one_go(long_pdf: bytes, sample_pdf: bytes) -> None:
-    assert overview.SPLIT_ABOVE >= 1000 and 0 < overview.PART_ROWS
+    assert 120 < overview.SPLIT_ABOVE and 0 < overview.PART_ROWS
     for data in (long_pdf, sample_pdf):
         with pikepdf.open(BytesIO(data)) as pdf:
             assert not any(str(name).startswith(overview_parts.FOOTER)
