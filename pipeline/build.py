@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
@@ -23,6 +24,9 @@ from pipeline.model import Document, Plan
 from pipeline.read import PLAN_SUFFIXES
 from pipeline.report import Outcome, Report
 from pipeline.write import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
+
+if TYPE_CHECKING:
+    from pipeline.workers import Workers
 
 INPUT = Path("input")
 NEW_VERSION = " (ny version)"
@@ -259,11 +263,24 @@ def build(options: BuildOptions, listener: Listener | None = None) -> Report:
             manifest = Manifest.load(options.output)
             if _all_intact(manifest, inputs):
                 return _unchanged_report(manifest, listener)
-    documents = plan_build(options)
-    with _lock(options):
-        remove_leftovers(options.output)
-        manifest = Manifest.load(options.output)
-        return _Build(options, manifest, listener).run(documents, inputs)
+    from pipeline.workers import Workers
+
+    with Workers(options.jobs, early=_small_plans(options)) as workers:
+        documents = plan_build(options)
+        with _lock(options):
+            remove_leftovers(options.output)
+            manifest = Manifest.load(options.output)
+            return _Build(options, manifest, listener, workers).run(documents, inputs)
+
+
+def _small_plans(options: BuildOptions) -> bool:
+    """True when the plan files are small enough for the workers to start before they are read."""
+    from pipeline.workers import EARLY_START_BYTES
+
+    try:
+        return sum(path.stat().st_size for path in find_plans(options.plans)) <= EARLY_START_BYTES
+    except (UsageError, OSError):
+        return False  # reading the plans reports the problem
 
 
 def _all_intact(manifest: Manifest, inputs: str) -> bool:
@@ -309,6 +326,7 @@ class _Build:
     options: BuildOptions
     manifest: Manifest
     listener: Listener
+    workers: Workers
     report: Report = field(default_factory=Report)
     keep: set[str] = field(default_factory=set)  # manifest paths still in use after this build
     budget: OutputBudget = field(default_factory=OutputBudget)
@@ -317,7 +335,8 @@ class _Build:
         self.budget = OutputBudget.of(self.options.output)
         jobs = list(self._decide(documents))
         self.listener.start(len(jobs))
-        for job, result in _render_all(jobs, self.options.templates, self.options.jobs):
+        for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates):
+            job = jobs[index]
             if isinstance(result, bytes):
                 self._write(job, result)
             else:
@@ -405,16 +424,6 @@ class _Build:
                 self._add(Outcome.REMOVED, path)
             elif target.exists():
                 self._add(Outcome.PRESERVED, path, "rækken er væk, men filen er ændret i hånden")
-
-
-# --- Rendering ------------------------------------------------------------------------------------
-
-def _render_all(jobs: list[_Job], templates: Path, workers: int) -> Iterator[tuple[_Job, bytes | str]]:
-    """Yield each job with its bytes, or a Danish reason why it failed, as they finish."""
-    from pipeline.workers import render_all
-
-    for index, result in render_all([job.document for job in jobs], templates, workers):
-        yield jobs[index], result
 
 
 # --- Listing --------------------------------------------------------------------------------------

@@ -7,9 +7,10 @@ on a 10,000-row plan both cores lay out the overview, instead of one core laying
 it while the other finishes the Word documents and waits.
 
 The parent keeps its own queue and gives each worker the most expensive task left: the
-overview and its parts, then orientation cases, the web page, discussion notes. Workers are
+overview and its parts, then orientation cases, the web page, discussion notes. For a small
+plan the workers start before the plan is read (see EARLY_START_BYTES); otherwise they are
 forked once the documents are known, so a task names its document by its index instead of
-sending it pickled.
+sending it pickled. With `--jobs 1` the same tasks run in this process, one after the other.
 """
 
 from __future__ import annotations
@@ -33,25 +34,76 @@ from pipeline.model import Document, DocumentKind
 _COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
          DocumentKind.DISCUSSION: 1}
 
-# The documents and templates of the running build. Set before the pool forks its workers,
-# which render from their copy; never changed while the pool is running.
+# Plans up to this size (the files' bytes; about 5,000 rows) start the workers before they are
+# read, so that the workers import WeasyPrint and docxtpl while the build reads and checks
+# the plan; their tasks then carry their documents, pickled. A bigger plan's workers are
+# forked once the documents are known and find them in their copy of memory (`_documents`):
+# pickling 40 status reports of 10,000 rows each would cost the parent seconds.
+EARLY_START_BYTES = 200_000
+
+# The documents of the running build, for workers forked after they were planned. Set
+# before such a pool forks; never changed while it runs.
 _documents: list[Document] = []
-_templates: Path = Path()
 
 
-def render_all(documents: list[Document], templates: Path, workers: int) -> Iterator[tuple[int, bytes | str]]:
-    """Yield (index into `documents`, the file's bytes or a Danish reason it failed) as each
-    document is done, rendering in up to `workers` processes."""
-    if workers <= 1 or len(documents) <= 1:
-        for index, document in enumerate(documents):
-            yield index, render_one(document, templates)
-        return
-    global _documents, _templates
-    _documents, _templates = documents, templates
-    try:
-        yield from _Scheduler(documents, templates, workers).run()
-    finally:
-        _documents, _templates = [], Path()
+class Workers:
+    """The worker processes of one build (none for `--jobs 1`). A context manager."""
+
+    def __init__(self, count: int, *, early: bool = False):
+        self.count = count
+        self.executor: ProcessPoolExecutor | None = None
+        self.forked_with_documents = False
+        if early and count > 1:
+            self.executor = self._start(count, warm=True)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, error_type: Any, *exc_info: Any) -> None:
+        if self.executor is None:
+            return
+        if error_type is not None:
+            # The build stopped (bad input, a held lock, Ctrl-C): the workers have written
+            # nothing, so they need not finish importing first.
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.terminate()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = None
+
+    @staticmethod
+    def _start(count: int, *, warm: bool) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("fork")
+        executor = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
+                                       initargs=(os.getpid(), warm))
+        executor.submit(int)  # forks every worker now (a fork pool starts them all at its first task)
+        return executor
+
+    def render_all(self, documents: list[Document], templates: Path) -> Iterator[tuple[int, bytes | str]]:
+        """Yield (index into `documents`, the file's bytes or a Danish reason it failed) as each
+        document is done, in the worker processes or, for `--jobs 1`, in this one."""
+        global _documents
+        if self.count <= 1 or len(documents) <= 1:
+            yield from _Scheduler(documents, templates, _Inline(), 1, by_index=False).run()
+            return
+        if self.executor is not None:  # started early: send each document with its task
+            yield from _Scheduler(documents, templates, self.executor, self.count, by_index=False).run()
+            return
+        _documents = documents
+        try:
+            workers = min(self.count, len(documents))
+            self.executor = self._start(workers, warm=False)
+            yield from _Scheduler(documents, templates, self.executor, workers, by_index=True).run()
+        finally:
+            _documents = []
+
+
+class _Inline:
+    """Runs each task at once in this process, as the executor of a build with `--jobs 1`."""
+
+    def submit(self, function: Callable[..., Any], *arguments: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(function(*arguments))
+        return future
 
 
 def render_one(document: Document, templates: Path) -> bytes | str:
@@ -74,10 +126,16 @@ class _Task:
 
 
 class _Scheduler:
-    def __init__(self, documents: list[Document], templates: Path, workers: int):
+    """Keeps the queue of tasks and hands each worker the most expensive one left."""
+
+    def __init__(self, documents: list[Document], templates: Path, executor: Any, workers: int, *,
+                 by_index: bool):
         self.documents = documents
+        self.templates = templates
         self.root = templates.resolve()
-        self.workers = min(workers, len(documents))
+        self.executor = executor
+        self.by_index = by_index  # the workers have the documents: send indexes, not documents
+        self.slots = workers + 1  # one task more than workers, so a worker never waits for the next
         self.queue: list[_Task] = []
         self.counter = itertools.count()
         self.merges: dict[int, Any] = {}  # document index → its overview_parts.Merger
@@ -87,24 +145,21 @@ class _Scheduler:
             else:
                 self.push(-_COST[document.kind], _render, index)
 
-    def push(self, priority: int, function: Callable[..., Any], document: int, *arguments: Any,
+    def push(self, priority: int, function: Callable[..., Any], index: int, *arguments: Any,
              part: int | None = None) -> None:
+        reference = index if self.by_index else self.documents[index]
         heapq.heappush(self.queue, _Task(priority, next(self.counter), function,
-                                         (document, *arguments), document, part))
+                                         (reference, self.templates, *arguments), index, part))
 
     def run(self) -> Iterator[tuple[int, bytes | str]]:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            running: dict[Future[Any], _Task] = {}
-            while self.queue or running:
-                # One task more than workers, so a worker never waits for the next one.
-                while self.queue and len(running) <= self.workers:
-                    task = heapq.heappop(self.queue)
-                    running[pool.submit(task.function, *task.arguments)] = task
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: running[f]):
-                    yield from self.finished(running.pop(future), future.result())
+        running: dict[Future[Any], _Task] = {}
+        while self.queue or running:
+            while self.queue and len(running) < self.slots:
+                task = heapq.heappop(self.queue)
+                running[self.executor.submit(task.function, *task.arguments)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f]):
+                yield from self.finished(running.pop(future), future.result())
 
     def finished(self, task: _Task, result: Any) -> Iterator[tuple[int, bytes | str]]:
         """Take a task's result; yield its document when that is done (or has failed)."""
@@ -143,24 +198,37 @@ def _splits(document: Document) -> bool:
 
 # --- In the workers ------------------------------------------------------------------------------
 
-def _render(index: int) -> bytes | str:
-    return render_one(_documents[index], _templates)
+def _document(reference: int | Document) -> Document:
+    return _documents[reference] if isinstance(reference, int) else reference
 
 
-def _prepare(index: int) -> Any:
+def _render(reference: int | Document, templates: Path) -> bytes | str:
+    return render_one(_document(reference), templates)
+
+
+def _prepare(reference: int | Document, templates: Path) -> Any:
     """Return the parts of a long overview (an overview_parts.Split), or why they cannot be made."""
     from pipeline.context import build_context
     from pipeline.overview import prepare_split
 
-    document = _documents[index]
-    return _guarded(lambda: prepare_split(document, build_context(document), _templates))
+    document = _document(reference)
+    return _guarded(lambda: prepare_split(document, build_context(document), templates))
 
 
-def _layout(index: int, part: int, source: str) -> Any:
+def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
     """Return one laid-out part of a long overview (an overview_parts.Part), or why it failed."""
     from pipeline.overview_parts import layout_part
 
-    return _guarded(lambda: layout_part(source, _templates.resolve(), _documents[index].year, first=part == 0))
+    year = _document(reference).year
+    return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
+
+
+def _start_worker(parent: int, warm: bool) -> None:
+    """Set up a worker process: it dies with its build and, if `warm`, imports the renderers now."""
+    _die_with_parent(parent)
+    if warm:
+        import docxtpl  # noqa: F401  (imported for their import time only)
+        import weasyprint  # noqa: F401
 
 
 def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:

@@ -19,6 +19,7 @@ from filelock import FileLock
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from pipeline import workers
 from pipeline.build import BuildOptions, build, document_states
 from pipeline.report import Outcome
 
@@ -146,9 +147,13 @@ def test_an_overview_laid_out_in_parts_by_the_workers_is_the_same_as_in_one_proc
         project, tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")  # the 13 rows in parts of about 3 rows
     build(options(project, jobs=1))
-    report = build(options(project, jobs=2, output=tmp_path / "parallel"))
+    report = build(options(project, jobs=2, output=tmp_path / "parallel"))  # workers start early
     assert written(report) == ALL
     assert tree(project / "output") == tree(tmp_path / "parallel")
+    monkeypatch.setattr(workers, "EARLY_START_BYTES", 0)  # workers forked after planning
+    report = build(options(project, jobs=2, output=tmp_path / "forked late"))
+    assert written(report) == ALL
+    assert tree(project / "output") == tree(tmp_path / "forked late")
     pdf = PdfReader(project / "output" / PDF)
     footers = {name for page in pdf.pages for name in page["/Resources"]["/XObject"]}
     assert len(footers) == len(pdf.pages) > 4  # merged from parts: every page has its footer
