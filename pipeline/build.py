@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
 from pipeline.manifest import FOLDER, Entry, Manifest
-from pipeline.model import Document, Plan
+from pipeline.model import Document, DocumentKind, Plan
 from pipeline.read import PLAN_SUFFIXES
 from pipeline.report import Outcome, Report
 from pipeline.write import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
@@ -332,16 +332,22 @@ class _Build:
     budget: OutputBudget = field(default_factory=OutputBudget)
 
     def run(self, documents: list[Document], inputs: str) -> Report:
+        from pipeline.overview_parts import PartCache
+
         self.budget = OutputBudget.of(self.options.output)
         jobs = list(self._decide(documents))
         self.listener.start(len(jobs))
-        for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates):
+        cache = PartCache(self.options.output / FOLDER / "parts", self.options.templates,
+                          read=not self.options.force)
+        for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates,
+                                                     cache):
             job = jobs[index]
             if isinstance(result, bytes):
                 self._write(job, result)
             else:
                 self._add(Outcome.FAILED, str(job.document.path), result)
         self._remove_orphans()
+        cache.prune({d.path.stem for d in documents if d.kind is DocumentKind.OVERVIEW})
         clean = not self.report.files[Outcome.FAILED] and not self.report.files[Outcome.PRESERVED]
         self.manifest.inputs = inputs if clean else ""
         self.manifest.save()

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -180,21 +181,23 @@ class Part:
     the marker `\xffN\xff` (a byte no PDF dictionary, name or literal string of ours contains),
     so the merge turns them into `shift+N 0 R` with one regular expression and never parses a
     dictionary again. References to the merged document's page tree and /Document element
-    are written as the fixed PAGES and DOCUMENT numbers. Kept as pydyf objects are only the
-    page dictionaries and their /Resources (the footers are added to them at the end) and the
-    rare objects with a /StructParent key (their key is renumbered, not their references)."""
+    are written as the fixed PAGES and DOCUMENT numbers. The few entries the merge still
+    sets are left out of their dictionaries and kept beside them: a page's /Parent, /Contents
+    and /StructParents, the pages' /XObject resources (the footers join them), and the
+    /StructParent key of an annotation. So a Part is plain data (numbers, bytes, text) and
+    can be cached on disk without pickle (`PartCache`)."""
 
     count: int
     objects: list[tuple[int, bytes]]  # dictionaries and arrays: (local number, serialised)
     streams: list[tuple[int, bytes, bytes]]  # (local number, dictionary, compressed content)
-    keyed: list[tuple[int, Any]]  # objects with a /StructParent: (local number, dictionary)
-    pages: list[tuple[int, Any]]  # (local number, page dictionary), in page order
-    resources: tuple[int, Any]  # (local number, the pages' shared /Resources dictionary)
+    keyed: list[tuple[int, bytes, int]]  # (local number, dictionary, its /StructParent key)
+    pages: list[tuple[int, bytes, bytes, int | None]]  # (number, dictionary, /Contents, key)
+    resources: tuple[int, bytes, bytes]  # (number, dictionary, its /XObject entries)
     kids: list[bytes]  # the structure elements directly under /Document
     nums: list[bytes]  # the parent tree's values, by this part's keys 0, 1, …
     bookmark_pages: list[SimpleNamespace]
     catalog: dict[str, bytes]  # the first part's catalog entries for the merged document
-    info: Any
+    info: bytes
 
 
 def prepare(html: str, part_rows: int) -> Split:
@@ -270,11 +273,15 @@ def _serialised(pdf: Any, bookmark_pages: list[SimpleNamespace], *, first: bool)
     tree = parent_tree["Nums"]
     for index in range(0, len(tree), 2):
         keys[int(tree[index])] = len(nums)
-        nums.append(_serialise(fix(tree[index + 1])))
+        nums.append(_checked(_serialise(fix(tree[index + 1]))))
     for reference in document["K"]:
         objects[_number(reference)]["P"] = b"%d 0 R" % document.number  # renumbered below
-    part = Part(len(kept), [], [], [], [], (local[resources_number], fix(objects[resources_number])),
-                [fix(reference) for reference in document["K"]], nums, bookmark_pages, {}, pdf.info)
+    resources_dictionary = fix(objects[resources_number])
+    xobjects = resources_dictionary.get("XObject", {})
+    resources = (local[resources_number], _without(resources_dictionary, "XObject"),
+                 b"".join(b"/%s %s" % (_serialise(name), _serialise(value)) for name, value in xobjects.items()))
+    part = Part(len(kept), [], [], [], [], resources, [fix(reference) for reference in document["K"]],
+                nums, bookmark_pages, {}, _checked(_serialise(pdf.info)))
     for number in kept:
         obj = objects[number]
         if number in page_numbers or number == resources_number:
@@ -286,19 +293,25 @@ def _serialised(pdf: Any, bookmark_pages: list[SimpleNamespace], *, first: bool)
             extra["Length"] = len(obj.stream[0])
             part.streams.append((local[number], _checked(extra.data), obj.stream[0]))
         elif isinstance(obj, dict) and "StructParent" in obj:
-            obj["StructParent"] = keys[int(obj["StructParent"])]
-            part.keyed.append((local[number], fix(obj)))
+            part.keyed.append((local[number], _without(fix(obj), "StructParent"), keys[int(obj["StructParent"])]))
         else:
             part.objects.append((local[number], _checked(fix(obj).data)))
     for number in page_numbers:
         page = fix(objects[number])
-        if "StructParents" in page:
-            page["StructParents"] = keys[int(page["StructParents"])]
-        part.pages.append((local[number], page))
+        key = keys[int(page["StructParents"])] if "StructParents" in page else None
+        part.pages.append((local[number], _without(page, "Parent", "Contents", "StructParents"),
+                           _checked(_serialise(page["Contents"])), key))
     if first:
-        part.catalog = {key: _serialise(fix(value)) for key, value in catalog.items()
+        part.catalog = {key: _checked(_serialise(fix(value))) for key, value in catalog.items()
                         if key not in ("Type", "Pages", "StructTreeRoot", "Outlines")}
     return part
+
+
+def _without(dictionary: Any, *keys: str) -> bytes:
+    """Return a pydyf dictionary serialised without `keys` (the merge adds them)."""
+    import pydyf
+
+    return _checked(pydyf.Dictionary({k: v for k, v in dictionary.items() if k not in keys}).data)
 
 
 class Merger:
@@ -339,6 +352,163 @@ class Merger:
             self.writer.add_footers(_pydyf(footers))
         _check_log(records)
         return self.writer.finish(pdf_identifier(self.document))
+
+
+class PartCache:
+    """Laid-out parts of long overviews, kept between builds in the output folder's bookkeeping.
+
+    A part's layout depends only on its HTML, the overview's template files (CSS, fonts), the
+    plan year, whether it is the first part, and the versions of the pipeline and WeasyPrint;
+    the cache key hashes exactly those. So when one row changes, only the part holding it is
+    laid out again. Parts are stored as plain data (`_encode`: a JSON header and a blob of
+    bytes), never pickled: the output folder is shared, and a planted file must not be able to
+    run code. A file that does not decode, or whose blob does not match its hash, is a miss.
+    Each overview keeps only the parts of its latest build."""
+
+    FORMAT = b"pipeline-overview-part 1\n"
+
+    def __init__(self, folder: Path, templates: Path, *, read: bool = True):
+        from importlib.metadata import version
+
+        from pipeline import __version__
+        from pipeline.model import DocumentKind
+        from pipeline.render import template_files
+        from pipeline.write import file_sha256
+
+        self.folder = folder
+        self.read = read  # False (`--force`): lay every part out again, and store it afresh
+        files = [(path.relative_to(templates).as_posix(), file_sha256(path))
+                 for path in template_files(DocumentKind.OVERVIEW, templates)]
+        self.salt = json.dumps([self.FORMAT.decode(), __version__, version("weasyprint"), files]).encode()
+
+    def key(self, document: Document, source: str, *, first: bool) -> str:
+        digest = hashlib.sha256(self.salt)
+        digest.update(b"%d %d\n" % (document.year, first))
+        digest.update(source.encode("utf-8"))
+        return f"{document.path.stem}-{digest.hexdigest()[:40]}"
+
+    def load(self, key: str) -> Part | None:
+        if not self.read:
+            return None
+        try:
+            data = (self.folder / f"{key}.part").read_bytes()
+        except OSError:
+            return None
+        return _decode(data, self.FORMAT, key)
+
+    def store(self, key: str, part: Part) -> None:
+        from pipeline.write import atomic_write
+
+        try:
+            atomic_write(self.folder / f"{key}.part", _encode(part, self.FORMAT, key))
+        except OSError:
+            pass  # a cache that cannot be written only costs time next build
+
+    def keep_only(self, document: Document, keys: set[str]) -> None:
+        """Delete `document`'s cached parts other than `keys`."""
+        for path in self.folder.glob(f"{document.path.stem}-*.part"):
+            if path.stem not in keys:
+                path.unlink(missing_ok=True)
+
+    def prune(self, stems: set[str]) -> None:
+        """Delete the cached parts of overviews that are no longer built (not in `stems`)."""
+        for path in self.folder.glob("*.part"):
+            if path.stem.rsplit("-", 1)[0] not in stems:
+                path.unlink(missing_ok=True)
+
+
+def _encode(part: Part, magic: bytes, key: str) -> bytes:
+    """Return `part` as bytes: `magic`, the JSON header's length, the header (with the part's
+    cache `key` and the blob's hash), the blob."""
+    blob = bytearray()
+
+    def put(data: bytes) -> list[int]:
+        blob.extend(data)
+        return [len(blob) - len(data), len(data)]
+
+    header = {
+        "count": part.count,
+        "objects": [[number, *put(data)] for number, data in part.objects],
+        "streams": [[number, *put(head), *put(content)] for number, head, content in part.streams],
+        "keyed": [[number, *put(data), key] for number, data, key in part.keyed],
+        "pages": [[number, *put(data), *put(contents), key] for number, data, contents, key in part.pages],
+        "resources": [part.resources[0], *put(part.resources[1]), *put(part.resources[2])],
+        "kids": [put(kid) for kid in part.kids],
+        "nums": [put(value) for value in part.nums],
+        "bookmarks": [[page.bookmarks, page.width, page.height] for page in part.bookmark_pages],
+        "catalog": {key: put(value) for key, value in part.catalog.items()},
+        "info": put(part.info),
+    }
+    header["key"] = key
+    header["sha256"] = hashlib.sha256(blob).hexdigest()
+    head = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return magic + b"%d\n" % len(head) + head + bytes(blob)
+
+
+def _decode(data: bytes, magic: bytes, key: str) -> Part | None:
+    """Return the Part `_encode` made for `key`, or None for anything else (checked, never trusted)."""
+    try:
+        if not data.startswith(magic):
+            return None
+        length, rest = data[len(magic):].split(b"\n", 1)
+        header = json.loads(rest[:int(length)])
+        blob = memoryview(rest)[int(length):]
+        if header["key"] != key or hashlib.sha256(blob).hexdigest() != header["sha256"]:
+            return None
+        count = _natural(header["count"])
+
+        def take(start: Any, size: Any) -> bytes:
+            start, size = _natural(start), _natural(size)
+            if start + size > len(blob):
+                raise ValueError("outside the blob")
+            return bytes(blob[start:start + size])
+
+        def local(number: Any) -> int:
+            if _natural(number) >= count:
+                raise ValueError("object number outside the part")
+            return number
+
+        def optional(value: Any) -> int | None:
+            return None if value is None else _natural(value)
+
+        def bookmarks(entries: Any) -> list[tuple[int, str, tuple[float, float], str]]:
+            return [(_natural(level), _text(label), (_real(x), _real(y)), _text(state))
+                    for level, label, (x, y), state in entries]
+
+        resources = header["resources"]
+        return Part(
+            count,
+            [(local(n), take(a, b)) for n, a, b in header["objects"]],
+            [(local(n), take(a, b), take(c, d)) for n, a, b, c, d in header["streams"]],
+            [(local(n), take(a, b), _natural(k)) for n, a, b, k in header["keyed"]],
+            [(local(n), take(a, b), take(c, d), optional(k)) for n, a, b, c, d, k in header["pages"]],
+            (local(resources[0]), take(*resources[1:3]), take(*resources[3:5])),
+            [take(a, b) for a, b in header["kids"]],
+            [take(a, b) for a, b in header["nums"]],
+            [SimpleNamespace(bookmarks=bookmarks(marks), width=_real(width), height=_real(height))
+             for marks, width, height in header["bookmarks"]],
+            {_text(name): take(a, b) for name, (a, b) in header["catalog"].items()},
+            take(*header["info"]))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def _natural(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError(f"not a natural number: {value!r}")
+    return value
+
+
+def _real(value: Any) -> float:
+    if type(value) not in (int, float):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value)
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(f"not text: {value!r}")
+    return value
 
 
 def _packed(obj: Any) -> Any:
@@ -424,6 +594,11 @@ def _relocation(shift: int) -> Any:
     return lambda data: _MARKED.sub(replace, data)
 
 
+def _with(dictionary: bytes, entries: bytes) -> bytes:
+    """Return a serialised dictionary (`<<…>>`) with serialised `entries` added at its end."""
+    return dictionary[:-2] + entries + b">>"
+
+
 def _checked(data: bytes) -> bytes:
     """Return serialised `data`, making sure every 0xFF byte in it belongs to a marker."""
     if data.count(b"\xff") != 2 * len(_MARKED.findall(data)):
@@ -478,14 +653,15 @@ class _Writer:
         self.document_number = self.reserve()
         self.root_number = self.reserve()
         assert (self.pages_number, self.document_number, self.root_number) == (PAGES, DOCUMENT, ROOT)
-        self.pages: list[tuple[int, Any, int]] = []  # (number, page dictionary, part)
-        # Each part's shared page resources: (number, dictionary, the part's shift).
-        self.resources: list[tuple[int, Any, int]] = []
+        # Each page: (number, dictionary without /Parent and /Contents, its /Contents, part).
+        self.pages: list[tuple[int, bytes, bytes, int]] = []
+        # Each part's shared page resources: (number, dictionary, its /XObject entries).
+        self.resources: list[tuple[int, bytes, bytes]] = []
         self.bookmark_pages: list[Any] = []
         self.kids: list[bytes] = []
         self.nums: list[Any] = []
         self.catalog: dict[str, Any] = {}
-        self.info: Any = None
+        self.info = b""
         self.footers: list[bytes] = []
 
     @property
@@ -546,18 +722,17 @@ class _Writer:
             self.put_data(shift + local, relocate(data))
         for local, head, content in part.streams:
             self.put_data(shift + local, relocate(head) + b"\nstream\n" + content + b"\nendstream", stream=True)
-        for local, obj in part.keyed:
-            obj["StructParent"] = int(obj["StructParent"]) + key_base
-            self.put_data(shift + local, relocate(obj.data))
+        for local, data, key in part.keyed:
+            self.put_data(shift + local, relocate(_with(data, b"/StructParent %d" % (key + key_base))))
         self.nums.extend(relocate(value) for value in part.nums)
         self.kids.extend(relocate(kid) for kid in part.kids)
         part_index = self.parts
-        local, resources = part.resources
-        self.resources.append((shift + local, resources, shift))
-        for local, page in part.pages:
-            if "StructParents" in page:
-                page["StructParents"] = int(page["StructParents"]) + key_base
-            self.pages.append((shift + local, page, part_index))
+        local, data, xobjects = part.resources
+        self.resources.append((shift + local, relocate(data), relocate(xobjects)))
+        for local, data, contents, key in part.pages:
+            if key is not None:
+                data = _with(data, b"/StructParents %d" % (key + key_base))
+            self.pages.append((shift + local, relocate(data), relocate(contents), part_index))
         self.bookmark_pages.extend(part.bookmark_pages)
         if part_index == 0:
             self.catalog = {key: relocate(value) for key, value in part.catalog.items()}
@@ -598,22 +773,21 @@ class _Writer:
         start = pydyf.Stream([b"q"])
         start_number = self.reserve()
         self.put(start_number, start)
-        for index, (number, page, part) in enumerate(self.pages):
+        footers: list[list[bytes]] = [[] for _ in self.resources]  # each part's footer XObjects
+        for index, (number, page, contents, part) in enumerate(self.pages):
             name = f"{FOOTER[1:]}{index + 1}"
-            self.resources[part][1]["XObject"][name] = self.footers[index]
+            footers[part].append(b"/%s %s" % (name.encode(), self.footers[index]))
             draw = pydyf.Stream([b"Q", b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
                                  f"q /{name} Do Q".encode(), b"EMC"])
             draw_number = self.reserve()
             self.put(draw_number, draw)
-            page["Parent"] = b"%d 0 R" % PAGES
-            page["Contents"] = pydyf.Array([f"{start_number} 0 R".encode(), page["Contents"],
-                                            f"{draw_number} 0 R".encode()])
-            self.put_data(number, _relocation(self.resources[part][2])(page.data))
-        for number, resources, shift in self.resources:
-            self.put_data(number, _relocation(shift)(resources.data))
+            self.put_data(number, _with(page, b"/Parent %d 0 R/Contents [%d 0 R %s %d 0 R]"
+                                        % (PAGES, start_number, contents, draw_number)))
+        for (number, resources, xobjects), added in zip(self.resources, footers):
+            self.put_data(number, _with(resources, b"/XObject <<%s>>" % (xobjects + b"".join(added))))
         self.put(self.pages_number, pydyf.Dictionary({
             "Type": "/Pages", "Count": len(self.pages),
-            "Kids": pydyf.Array([f"{number} 0 R".encode() for number, _, _ in self.pages])}))
+            "Kids": pydyf.Array([f"{number} 0 R".encode() for number, *_ in self.pages])}))
         parent_tree = pydyf.Dictionary({"Nums": pydyf.Array(
             item for key, value in enumerate(self.nums) for item in (key, value))})
         parent_tree_number = self.reserve()
@@ -633,7 +807,7 @@ class _Writer:
         catalog_number = self.reserve()
         self.put(catalog_number, catalog)
         info_number = self.reserve()
-        self.put(info_number, self.info)
+        self.put_data(info_number, self.info)
         self.flush()
         digest = hashlib.md5(self.out.getbuffer()).hexdigest().encode()
         xref_number = self.reserve()

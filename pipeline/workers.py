@@ -78,21 +78,23 @@ class Workers:
         executor.submit(int)  # forks every worker now (a fork pool starts them all at its first task)
         return executor
 
-    def render_all(self, documents: list[Document], templates: Path) -> Iterator[tuple[int, bytes | str]]:
+    def render_all(self, documents: list[Document], templates: Path,
+                   cache: Any = None) -> Iterator[tuple[int, bytes | str]]:
         """Yield (index into `documents`, the file's bytes or a Danish reason it failed) as each
-        document is done, in the worker processes or, for `--jobs 1`, in this one."""
+        document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
+        (an overview_parts.PartCache) keeps long overviews' laid-out parts between builds."""
         global _documents
         if self.count <= 1 or len(documents) <= 1:
-            yield from _Scheduler(documents, templates, _Inline(), 1, by_index=False).run()
+            yield from _Scheduler(documents, templates, _Inline(), 1, cache, by_index=False).run()
             return
         if self.executor is not None:  # started early: send each document with its task
-            yield from _Scheduler(documents, templates, self.executor, self.count, by_index=False).run()
+            yield from _Scheduler(documents, templates, self.executor, self.count, cache, by_index=False).run()
             return
         _documents = documents
         try:
             workers = min(self.count, len(documents))
             self.executor = self._start(workers, warm=False)
-            yield from _Scheduler(documents, templates, self.executor, workers, by_index=True).run()
+            yield from _Scheduler(documents, templates, self.executor, workers, cache, by_index=True).run()
         finally:
             _documents = []
 
@@ -128,9 +130,11 @@ class _Task:
 class _Scheduler:
     """Keeps the queue of tasks and hands each worker the most expensive one left."""
 
-    def __init__(self, documents: list[Document], templates: Path, executor: Any, workers: int, *,
-                 by_index: bool):
+    def __init__(self, documents: list[Document], templates: Path, executor: Any, workers: int,
+                 cache: Any, *, by_index: bool):
         self.documents = documents
+        self.cache = cache
+        self.part_keys: dict[int, list[str]] = {}  # document index → its parts' cache keys
         self.templates = templates
         self.root = templates.resolve()
         self.executor = executor
@@ -172,16 +176,41 @@ class _Scheduler:
                 heapq.heapify(self.queue)
                 yield index, result
         elif task.function is _prepare:
-            from pipeline.overview_parts import Merger
-
-            self.merges[index] = Merger(self.documents[index], self.root, result)
-            for number, source in enumerate(result.sources):
-                self.push(-1000, _layout, index, number, source, part=number)
+            yield from self.split(index, result)
         elif (merger := self.merges.get(index)) is not None:  # else the overview failed already
+            if self.cache is not None:
+                self.cache.store(self.part_keys[index][task.part], result)
             merger.add(task.part, result)
-            if merger.complete:
-                del self.merges[index]
-                yield index, _guarded(merger.finish)
+            yield from self.merged(index)
+
+    def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | str]]:
+        """Queue the parts of a long overview, except those the cache has already."""
+        from pipeline.overview_parts import Merger
+
+        document = self.documents[index]
+        merger = self.merges[index] = Merger(document, self.root, split)
+        keys = self.part_keys[index] = []
+        for number, source in enumerate(split.sources):
+            cached = None
+            if self.cache is not None:
+                keys.append(self.cache.key(document, source, first=number == 0))
+                cached = self.cache.load(keys[-1])
+            if cached is not None:
+                merger.add(number, cached)
+            else:
+                self.push(-1000, _layout, index, number, source, part=number)
+        yield from self.merged(index)
+
+    def merged(self, index: int) -> Iterator[tuple[int, bytes | str]]:
+        """Yield a long overview once all its parts are merged."""
+        merger = self.merges[index]
+        if not merger.complete:
+            return
+        del self.merges[index]
+        result = _guarded(merger.finish)
+        if self.cache is not None and isinstance(result, bytes):
+            self.cache.keep_only(self.documents[index], set(self.part_keys[index]))
+        yield index, result
 
 
 def _splits(document: Document) -> bool:

@@ -173,6 +173,53 @@ def test_a_part_that_fails_fails_only_its_overview(project, monkeypatch):
     assert not (project / "output" / PDF).exists()
 
 
+def cached_parts(project: Path) -> dict[str, int]:
+    """The overview parts cached in the output folder's bookkeeping, with their mtimes."""
+    return {p.name: p.stat().st_mtime_ns for p in (project / "output" / ".pipeline" / "parts").glob("*.part")}
+
+
+def test_a_one_row_change_lays_out_again_only_the_parts_that_show_it(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
+    build(options(project))
+    before = cached_parts(project)
+    assert len(before) > 6
+    edit_cell(project, "C7", "Cykeltur med borgmesteren")
+    report = build(options(project))
+    assert PDF in written(report)
+    after = cached_parts(project)
+    kept = {name for name in before.keys() & after.keys() if before[name] == after[name]}
+    # The row is in one part of the table and one part of the timeline; every other part is reused.
+    assert len(before) - len(kept) == len(after) - len(kept) == 2
+    # ... and the merged PDF is the one a build without any cache makes of the edited plan.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project / "input", fresh / "input")
+    build(options(project, plans=(fresh / "input" / SAMPLE.name,), output=fresh / "output"))
+    assert (project / "output" / PDF).read_bytes() == (fresh / "output" / PDF).read_bytes()
+
+
+def test_a_tampered_part_cache_is_never_trusted(project, monkeypatch):
+    monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
+    build(options(project))
+    reference = (project / "output" / PDF).read_bytes()
+    parts = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(project / "pwned"),))
+
+    good = parts[0].read_bytes()
+    parts[0].write_bytes(pickle.dumps(Boom()))
+    parts[1].write_bytes(b"garbage")
+    parts[2].write_bytes(good[:-10] + b"0123456789")  # the blob no longer matches its hash
+    parts[3].write_bytes(good)  # another part's content under this part's key: the wrong part
+    (project / "output" / PDF).unlink()  # so the next build makes it again, from the cache
+    report = build(options(project))
+    assert written(report) == {PDF}
+    assert not (project / "pwned").exists()
+    assert (project / "output" / PDF).read_bytes() == reference
+
+
 def _hand_edit(path: Path, text: str) -> None:
     document = docx.Document(path)
     document.add_paragraph(text)
