@@ -424,15 +424,19 @@ def targets(results: list[SizeResult], help_s: dict[str, list[float]], quick: bo
             rows.append((f"Word: pipeline time per document / bare docxtpl, {result.rows:,} rows ({count} docs)",
                          f"{1000 * floor['pipeline_word_s'] / count:.0f} ms vs {1000 * floor['compared_bare_s'] / count:.0f} ms "
                          f"= {ratio:.2f}×", "≤ 1.1×", _verdict(ratio <= 1.1)))
+    # A cold build is a fresh process, so it is compared with the floor as a fresh process would
+    # run it: the libraries' imports included (the ratio without them is in the floor table).
     if 13 in by_rows:
         sample = by_rows[13]
-        ratio = sample.cold_s / sample.floor["floor_s"]
-        rows.append(("Sample plan (13 rows): cold build / floor", f"{sample.cold_s:.2f} s / "
-                     f"{sample.floor['floor_s']:.2f} s = {ratio:.2f}×", "≤ 1.0×", _verdict(ratio <= 1.0)))
+        floor = _cold_floor(sample)
+        ratio = sample.cold_s / floor
+        rows.append(("Sample plan (13 rows): cold build / (floor + imports)", f"{sample.cold_s:.2f} s / "
+                     f"{floor:.2f} s = {ratio:.2f}×", "≤ 1.0×", _verdict(ratio <= 1.0)))
     if big is not None and big.rows > 13:
-        ratio = big.cold_s / big.floor["floor_s"]
-        rows.append((f"{big.rows:,}-row plan: cold build / floor{scale_note}",
-                     f"{big.cold_s:.1f} s / {big.floor['floor_s']:.1f} s = {ratio:.2f}×", "≤ 0.6×",
+        floor = _cold_floor(big)
+        ratio = big.cold_s / floor
+        rows.append((f"{big.rows:,}-row plan: cold build / (floor + imports){scale_note}",
+                     f"{big.cold_s:.1f} s / {floor:.1f} s = {ratio:.2f}×", "≤ 0.6×",
                      _verdict(ratio <= 0.6)))
         rows.append((f"{big.rows:,}-row plan: peak RSS of any one process{scale_note}",
                      f"{big.max_single_mb:.0f} MB", "≤ 600 MB", _verdict(big.max_single_mb <= 600)))
@@ -446,6 +450,11 @@ def targets(results: list[SizeResult], help_s: dict[str, list[float]], quick: bo
     help_median = _median(help_s["pipeline --help"])
     rows.append(("`pipeline --help` start-up", f"{help_median:.3f} s", "≤ 0.2 s", _verdict(help_median <= 0.2)))
     return rows
+
+
+def _cold_floor(result: SizeResult) -> float:
+    """The floor's sequential time as a fresh process pays it: read + docx + PDF + imports."""
+    return result.floor["floor_s"] + sum(result.floor["import_seconds"].values())
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -566,8 +575,9 @@ def render_report(machine: dict, results: list[SizeResult], help_s: dict[str, li
               "render(context, jinja_env, autoescape=True)` + `save(BytesIO)` for every Word document "
               "(a plain `jinja2.Environment` with the templates' filters), and `weasyprint.HTML(string="
               "html, base_url=templates).write_pdf()` with default options. Floor total = read + docx + "
-              "PDF; imports are excluded (listed separately; \"floor + imports\" adds them, as a fresh "
-              "process running only the libraries would pay them). The floor process builds each "
+              "PDF; imports are listed separately, and \"floor + imports\" adds them, as a fresh "
+              "process running only the libraries pays them: the cold-build targets compare with "
+              "that, since a cold build is a fresh process too. The floor process builds each "
               "context just before its timed render and drops it after, so like a build worker it holds "
               "the plan, not every context at once (a bigger heap slows every render through Python's GC).",
               "- Pipeline Word render / bare: in the floor process, `pipeline.render.render(document, "
