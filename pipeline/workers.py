@@ -16,7 +16,9 @@ sending it pickled. With `--jobs 1` the same tasks run in this process, one afte
 from __future__ import annotations
 
 import ctypes
+import gc
 import heapq
+import importlib
 import itertools
 import multiprocessing
 import os
@@ -25,21 +27,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import PipelineError
 from pipeline.model import Document, DocumentKind
+
+if TYPE_CHECKING:
+    from pipeline.overview_parts import PartCache
 
 # Rough relative rendering cost of one task of each kind (for scheduling only).
 _COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
          DocumentKind.DISCUSSION: 1}
 
-# Plans up to this size (the files' bytes; about 5,000 rows) start the workers before they are
-# read, so that the workers import WeasyPrint and docxtpl while the build reads and checks
-# the plan; their tasks then carry their documents, pickled. A bigger plan's workers are
+# Plans up to this size (the files' bytes; a few hundred rows, so the overview is laid out in
+# one go) start their workers before they are read: one imports WeasyPrint and makes the
+# overview PDF, the others import docxtpl and make everything else, all while the build reads
+# and checks the plan; their tasks carry their documents, pickled. A bigger plan's workers are
 # forked once the documents are known and find them in their copy of memory (`_documents`):
-# pickling 40 status reports of 10,000 rows each would cost the parent seconds.
-EARLY_START_BYTES = 200_000
+# pickling 40 status reports of 10,000 rows each would cost the parent seconds, and all
+# workers share the overview's parts.
+EARLY_START_BYTES = 20_000
 
 # The documents of the running build, for workers forked after they were planned. Set
 # before such a pool forks; never changed while it runs.
@@ -51,10 +58,9 @@ class Workers:
 
     def __init__(self, count: int, *, early: bool = False):
         self.count = count
-        self.executor: ProcessPoolExecutor | None = None
-        self.forked_with_documents = False
+        self.executor: ProcessPoolExecutor | _ByRenderer | None = None
         if early and count > 1:
-            self.executor = self._start(count, warm=True)
+            self.executor = _ByRenderer(count)
 
     def __enter__(self) -> Workers:
         return self
@@ -62,29 +68,20 @@ class Workers:
     def __exit__(self, error_type: Any, *exc_info: Any) -> None:
         if self.executor is None:
             return
-        if error_type is not None:
-            # The build stopped (bad input, a held lock, Ctrl-C): the workers have written
-            # nothing, so they need not finish importing first.
-            for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.terminate()
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        pools = self.executor.pools if isinstance(self.executor, _ByRenderer) else [self.executor]
+        for pool in pools:
+            if error_type is not None:
+                _terminate(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
         self.executor = None
 
-    @staticmethod
-    def _start(count: int, *, warm: bool) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("fork")
-        executor = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
-                                       initargs=(os.getpid(), warm))
-        executor.submit(int)  # forks every worker now (a fork pool starts them all at its first task)
-        return executor
-
     def render_all(self, documents: list[Document], templates: Path,
-                   cache: Any = None) -> Iterator[tuple[int, bytes | str]]:
+                   cache: PartCache | None = None) -> Iterator[tuple[int, bytes | str]]:
         """Yield (index into `documents`, the file's bytes or a Danish reason it failed) as each
         document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
         (an overview_parts.PartCache) keeps long overviews' laid-out parts between builds."""
         global _documents
-        if self.count <= 1 or len(documents) <= 1:
+        if self.count <= 1 or len(documents) <= 1:  # (early workers, if any, stay idle)
             yield from _Scheduler(documents, templates, _Inline(), 1, cache, by_index=False).run()
             return
         if self.executor is not None:  # started early: send each document with its task
@@ -93,10 +90,45 @@ class Workers:
         _documents = documents
         try:
             workers = min(self.count, len(documents))
-            self.executor = self._start(workers, warm=False)
+            self.executor = _start(workers)
             yield from _Scheduler(documents, templates, self.executor, workers, cache, by_index=True).run()
         finally:
             _documents = []
+
+
+def _start(count: int, warm: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    """Fork `count` workers now; each imports the modules `warm` names before its first task."""
+    context = multiprocessing.get_context("fork")
+    executor = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
+                                   initargs=(os.getpid(), warm))
+    executor.submit(int)  # forks every worker now (a fork pool starts them all at its first task)
+    return executor
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers at once: the build stopped (bad input, a held lock, Ctrl-C) and
+    they have written nothing, so they need not finish importing first. (Python 3.14 has a
+    public terminate_workers(); before it, the pool's processes are only in _processes.)"""
+    if hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+    else:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+
+
+class _ByRenderer:
+    """The early workers of a small plan: one process imports WeasyPrint and makes the overview
+    PDF, the others import docxtpl and make the rest. Each imports only what it will use, so
+    the cores stay free for the parent, which reads the plan meanwhile."""
+
+    def __init__(self, count: int):
+        self.overview = _start(1, ("weasyprint",))
+        self.other = _start(count - 1, ("docxtpl",))
+        self.pools = [self.overview, self.other]
+
+    def submit(self, function: Callable[..., Any], document: Document, *arguments: Any) -> Future[Any]:
+        pool = self.overview if document.kind is DocumentKind.OVERVIEW else self.other
+        return pool.submit(function, document, *arguments)
 
 
 class _Inline:
@@ -131,7 +163,7 @@ class _Scheduler:
     """Keeps the queue of tasks and hands each worker the most expensive one left."""
 
     def __init__(self, documents: list[Document], templates: Path, executor: Any, workers: int,
-                 cache: Any, *, by_index: bool):
+                 cache: PartCache | None, *, by_index: bool):
         self.documents = documents
         self.cache = cache
         self.part_keys: dict[int, list[str]] = {}  # document index → its parts' cache keys
@@ -252,12 +284,16 @@ def _layout(reference: int | Document, templates: Path, part: int, source: str) 
     return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
 
 
-def _start_worker(parent: int, warm: bool) -> None:
-    """Set up a worker process: it dies with its build and, if `warm`, imports the renderers now."""
+def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
+    """Set up a worker process: it dies with its build, and imports the modules `warm` names now.
+
+    What the worker inherited from the build (the plan, its documents) lives as long as the
+    worker, so the cycle collector is told to leave it alone (`gc.freeze`): otherwise every
+    full collection walks a 10,000-row plan again and copies the pages it touches."""
     _die_with_parent(parent)
-    if warm:
-        import docxtpl  # noqa: F401  (imported for their import time only)
-        import weasyprint  # noqa: F401
+    gc.freeze()
+    for module in warm:
+        importlib.import_module(module)
 
 
 def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
