@@ -2,7 +2,8 @@
 
 Strict (an unknown variable is an error, not an empty string), autoescaped (spreadsheet text
 is data: `<b>` and `&` come out literally, in XML and in HTML), and sandboxed (a template
-from the shared folder cannot reach Python internals). The Danish filters live here.
+from the shared folder cannot reach Python internals, change data, or build a string or
+number big enough to exhaust memory). The Danish filters live here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 from pipeline import danish
 
@@ -53,9 +55,30 @@ FILTERS = {
 }
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, which also refuses arithmetic that would exhaust memory.
+
+    The sandbox already caps `range()`; `'x' * 10**9` and `9 ** 10**9` it lets through, and a
+    template in the shared folder could stall the nightly build with either.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_ITEMS = MAX_RANGE  # the longest string or list `*` may make (as many as `range()` may)
+    MAX_EXPONENT = 1000
+
+    def call_binop(self, context: object, operator: str, left: object, right: object) -> object:
+        if operator == "**" and isinstance(right, int) and abs(right) > self.MAX_EXPONENT:
+            raise SecurityError(f"Power too big (exponent above {self.MAX_EXPONENT}).")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if (isinstance(sequence, (str, list, tuple)) and isinstance(count, int)
+                        and len(sequence) * count > self.MAX_ITEMS):
+                    raise SecurityError(f"Repetition too big (more than {self.MAX_ITEMS} items).")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(**options) -> ImmutableSandboxedEnvironment:
     """Return a new strict, autoescaping, sandboxed environment with the Danish filters."""
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True,
-                                        keep_trailing_newline=True, **options)
+    env = _Sandbox(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True, **options)
     env.filters.update(FILTERS)
     return env

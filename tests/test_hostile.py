@@ -215,6 +215,18 @@ def test_the_environment_refuses_python_internals(code: str) -> None:
         environment().from_string(code).render(aar=2017, plan_filer=[])
 
 
+@pytest.mark.parametrize("code", ["{{ 'x' * 10000000 }}", "{{ [1, 2] * 99999999 }}", "{{ 99999999 * 'x' }}",
+                                  "{{ 9 ** 999999999 }}"])
+def test_the_environment_refuses_arithmetic_that_would_exhaust_memory(code: str) -> None:
+    with pytest.raises(SecurityError):
+        environment().from_string(code).render()
+
+
+def test_ordinary_arithmetic_still_works_in_templates() -> None:
+    code = "{{ 2 * 3 }} {{ 'ab' * 3 }} {{ 2 ** 10 }} {{ 1.5 * 2 }} {{ '-' * 20 }}"
+    assert environment().from_string(code).render() == "6 ababab 1024 3.0 " + "-" * 20
+
+
 def test_the_sandbox_refusal_is_danish() -> None:
     error = SecurityError("access to attribute '__class__' of 'str' object is unsafe.")
     assert refusal(error) == ('"__class__" er ikke tilladt i en skabelon; en skabelon kan kun vise '
