@@ -210,24 +210,34 @@ def render_html(document: Document, context: dict[str, Any], templates: Path) ->
 
 def render_pdf(document: Document, context: dict[str, Any], templates: Path) -> bytes:
     """Return the overview as a tagged PDF/UA-1 file, byte-identical for the same plan."""
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-
     html = render_template(context, templates)
     root = templates.resolve()
     if rows := part_rows(document):
         from pipeline import overview_parts
 
         return overview_parts.render_split(document, html, root, rows)
-    with _sealed(document.year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
+    options = {"pdf_variant": PDF_VARIANT, "pdf_identifier": pdf_identifier(document)}
+    with laying_out(document.year, root) as layout:
+        return layout(html, **options).write_pdf(finisher=_add_header_scopes, **options)
+
+
+@contextmanager
+def laying_out(year: int, root: Path) -> Iterator[Callable[..., Any]]:
+    """Yield `layout(html, **options)`, which lays HTML out with WeasyPrint, sealed: only the
+    bundled font, only files inside the templates folder `root`, SOURCE_DATE_EPOCH from `year`.
+    Make the PDF inside the block too (fonts are subset then). A file WeasyPrint could not
+    fetch, or an error it logged, becomes a Danish TemplateError."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    def layout(html: str, **options: Any) -> Any:
         fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
-        source = weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
-                                 url_fetcher=template_fetcher(root))
-        pdf = source.write_pdf(
-            font_config=fonts, pdf_variant=PDF_VARIANT, finisher=_add_header_scopes,
-            pdf_identifier=pdf_identifier(document))
+        return weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
+                               url_fetcher=template_fetcher(root)).render(font_config=fonts, **options)
+
+    with _sealed(year, root / "fonts"), _weasyprint_log() as records, fetch_errors():
+        yield layout
     _check_log(records)
-    return pdf
 
 
 def pdf_identifier(document: Document) -> bytes:

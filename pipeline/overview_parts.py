@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -219,20 +220,13 @@ def render_split(document: Document, html: str, root: Path, part_rows: int) -> b
 
 def layout_part(source: str, root: Path, year: int, *, first: bool) -> Part:
     """Lay out one part's HTML and return its tagged PDF objects, serialised for the merge."""
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-
-    from pipeline.overview import (PDF_VARIANT, _add_header_scopes, _check_log, _sealed,
-                                   _weasyprint_log, fetch_errors, template_fetcher)
+    from pipeline.overview import PDF_VARIANT, _add_header_scopes, laying_out
 
     _release_memory()  # what the last part left behind
-    with _sealed(year, root / "fonts"), _weasyprint_log() as records, fetch_errors(), _lenient_gc():
-        fonts = FontConfiguration()  # reads FONTCONFIG_FILE now: the bundled font only
-        laid_out = weasyprint.HTML(string=source, base_url=root.as_uri() + "/",
-                                   url_fetcher=template_fetcher(root)).render(font_config=fonts)
+    with laying_out(year, root) as layout, _lenient_gc():
+        laid_out = layout(source)
         pdf = _pydyf(laid_out, pdf_variant=PDF_VARIANT)
         _add_header_scopes(laid_out, pdf)
-    _check_log(records)
     bookmark_pages = [SimpleNamespace(bookmarks=p.bookmarks, width=p.width, height=p.height)
                       for p in laid_out.pages]
     del laid_out
@@ -337,20 +331,11 @@ class Merger:
 
     def finish(self) -> bytes:
         """Draw every page's footer, knowing the page count, and return the merged PDF."""
-        import weasyprint
-        from weasyprint.text.fonts import FontConfiguration
-
-        from pipeline.overview import (_check_log, _sealed, _weasyprint_log, fetch_errors,
-                                       pdf_identifier, template_fetcher)
+        from pipeline.overview import laying_out, pdf_identifier
 
         assert self.complete, (self.writer.parts, self.count)
-        source = _footer_pages(self.footer, self.writer.page_count)
-        with _sealed(self.document.year, self.root / "fonts"), _weasyprint_log() as records, fetch_errors():
-            fonts = FontConfiguration()
-            footers = weasyprint.HTML(string=source, base_url=self.root.as_uri() + "/",
-                                      url_fetcher=template_fetcher(self.root)).render(font_config=fonts)
-            self.writer.add_footers(_pydyf(footers))
-        _check_log(records)
+        with laying_out(self.document.year, self.root) as layout:
+            self.writer.add_footers(_pydyf(layout(_footer_pages(self.footer, self.writer.page_count))))
         return self.writer.finish(pdf_identifier(self.document))
 
 
@@ -368,6 +353,14 @@ class PartCache:
     FORMAT = b"pipeline-overview-part 1\n"
 
     def __init__(self, folder: Path, templates: Path, *, read: bool = True):
+        self.folder = folder
+        self.templates = templates
+        self.read = read  # False (`--force`): lay every part out again, and store it afresh
+
+    @cached_property
+    def salt(self) -> bytes:
+        """What every key hashes: the format, the versions, the overview's template files (only
+        computed when a build has a long overview)."""
         from importlib.metadata import version
 
         from pipeline import __version__
@@ -375,11 +368,9 @@ class PartCache:
         from pipeline.render import template_files
         from pipeline.write import file_sha256
 
-        self.folder = folder
-        self.read = read  # False (`--force`): lay every part out again, and store it afresh
-        files = [(path.relative_to(templates).as_posix(), file_sha256(path))
-                 for path in template_files(DocumentKind.OVERVIEW, templates)]
-        self.salt = json.dumps([self.FORMAT.decode(), __version__, version("weasyprint"), files]).encode()
+        files = [(path.relative_to(self.templates).as_posix(), file_sha256(path))
+                 for path in template_files(DocumentKind.OVERVIEW, self.templates)]
+        return json.dumps([self.FORMAT.decode(), __version__, version("weasyprint"), files]).encode()
 
     def key(self, document: Document, source: str, *, first: bool) -> str:
         digest = hashlib.sha256(self.salt)
@@ -645,14 +636,11 @@ class _Writer:
 
     def __init__(self) -> None:
         self.out = BytesIO()
-        # By object number (0 is the free list's head): an offset, or (object stream, index).
-        self.offsets: list[Any] = [None]
+        # By object number: an offset, or (object stream, index). 0 is the free list's head;
+        # PAGES, DOCUMENT and ROOT are the merged document's own, written last.
+        self.offsets: list[Any] = [None] * (ROOT + 1)
         self.pending: list[tuple[int, bytes]] = []
         self.out.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
-        self.pages_number = self.reserve()
-        self.document_number = self.reserve()
-        self.root_number = self.reserve()
-        assert (self.pages_number, self.document_number, self.root_number) == (PAGES, DOCUMENT, ROOT)
         # Each page: (number, dictionary without /Parent and /Contents, its /Contents, part).
         self.pages: list[tuple[int, bytes, bytes, int]] = []
         # Each part's shared page resources: (number, dictionary, its /XObject entries).
@@ -785,22 +773,22 @@ class _Writer:
                                         % (PAGES, start_number, contents, draw_number)))
         for (number, resources, xobjects), added in zip(self.resources, footers):
             self.put_data(number, _with(resources, b"/XObject <<%s>>" % (xobjects + b"".join(added))))
-        self.put(self.pages_number, pydyf.Dictionary({
+        self.put(PAGES, pydyf.Dictionary({
             "Type": "/Pages", "Count": len(self.pages),
             "Kids": pydyf.Array([f"{number} 0 R".encode() for number, *_ in self.pages])}))
         parent_tree = pydyf.Dictionary({"Nums": pydyf.Array(
             item for key, value in enumerate(self.nums) for item in (key, value))})
         parent_tree_number = self.reserve()
         self.put(parent_tree_number, parent_tree)
-        self.put(self.document_number, pydyf.Dictionary({
+        self.put(DOCUMENT, pydyf.Dictionary({
             "Type": "/StructElem", "S": "/Document", "K": pydyf.Array(self.kids),
-            "P": f"{self.root_number} 0 R".encode()}))
-        self.put(self.root_number, pydyf.Dictionary({
-            "Type": "/StructTreeRoot", "K": pydyf.Array([f"{self.document_number} 0 R".encode()]),
+            "P": f"{ROOT} 0 R".encode()}))
+        self.put(ROOT, pydyf.Dictionary({
+            "Type": "/StructTreeRoot", "K": pydyf.Array([f"{DOCUMENT} 0 R".encode()]),
             "ParentTree": f"{parent_tree_number} 0 R".encode(), "ParentTreeNextKey": len(self.nums)}))
-        catalog = pydyf.Dictionary({"Type": "/Catalog", "Pages": f"{self.pages_number} 0 R".encode(),
+        catalog = pydyf.Dictionary({"Type": "/Catalog", "Pages": f"{PAGES} 0 R".encode(),
                                     **self.catalog,
-                                    "StructTreeRoot": f"{self.root_number} 0 R".encode()})
+                                    "StructTreeRoot": f"{ROOT} 0 R".encode()})
         outline = self._outline()
         if outline is not None:
             catalog["Outlines"] = outline

@@ -140,13 +140,6 @@ class _Inline:
         return future
 
 
-def render_one(document: Document, templates: Path) -> bytes | str:
-    """Return the document's bytes, or the reason it could not be made (never raises)."""
-    from pipeline.render import render
-
-    return _guarded(render, document, templates)
-
-
 @dataclass(order=True)
 class _Task:
     """One call for a worker: `function(*arguments)`, for the document with index `document`."""
@@ -264,7 +257,10 @@ def _document(reference: int | Document) -> Document:
 
 
 def _render(reference: int | Document, templates: Path) -> bytes | str:
-    return render_one(_document(reference), templates)
+    """Return a whole document's bytes, or the reason it could not be made."""
+    from pipeline.render import render
+
+    return _guarded(render, _document(reference), templates)
 
 
 def _prepare(reference: int | Document, templates: Path) -> Any:
