@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     from docxtpl import DocxTemplate
 
     # --- the pipeline's data, untimed for the floor but recorded for the breakdown ---
-    from pipeline.build import load_plans
+    from pipeline.build import load_plans, read_plan_files
     from pipeline.context import build_context
     from pipeline.model import DocumentKind
     from pipeline.overview import render_template
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     from pipeline.templating import FILTERS
 
     templates = args.templates.resolve()
-    load_s, plans = _timed(load_plans, [args.plan])
+    load_s, plans = _timed(lambda paths: load_plans(read_plan_files(paths)), [args.plan])
     plan_s, documents = _timed(plan_documents, plans)
     # Contexts are built per document right before its timed render and dropped after it, so the
     # process holds what a build worker holds (the plan and its documents), not every context at

@@ -11,19 +11,28 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
-from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
-from pipeline.manifest import FOLDER, Entry, Manifest
+from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError, os_reason
+from pipeline.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
 from pipeline.model import Document, DocumentKind, Plan
-from pipeline.read import PLAN_SUFFIXES
+from pipeline.read import PLAN_SUFFIXES, not_a_file, read_plan_bytes
 from pipeline.report import Outcome, Report
-from pipeline.write import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
+from pipeline.write import (
+    OutputBudget,
+    atomic_write,
+    check_name,
+    file_sha256,
+    remove_leftovers,
+    resolve,
+    sha256,
+)
 
 if TYPE_CHECKING:
     from pipeline.workers import Workers
@@ -48,8 +57,14 @@ class BuildOptions:
 class Listener:
     """Receives a build's progress; the CLI's `Progress` shows it. This one stays silent."""
 
-    def start(self, total: int) -> None: ...
-    def done(self, path: str, outcome: Outcome, note: str = "") -> None: ...
+    def start(self, total: int) -> None:
+        """Called once the build knows what to render, before it renders or writes anything."""
+
+    def done(self, path: str, outcome: Outcome, note: str = "") -> None:
+        """Called as each file is written, kept, removed or fails."""
+
+    def warn(self, message: str) -> None:
+        """Called with a Danish warning (damaged bookkeeping set aside, a path refused)."""
 
 
 # --- Gathering (reads only) ----------------------------------------------------------------------
@@ -59,27 +74,49 @@ def find_plans(paths: Iterable[Path] = ()) -> list[Path]:
     paths = list(paths)
     if paths:
         for path in paths:
-            if not path.is_file():
-                raise UsageError(f"Planen {path} findes ikke.")
+            if (reason := not_a_file(path)) is not None:
+                raise UsageError(f"Planen {path} {'findes ikke' if reason == 'filen findes ikke' else reason}.")
         return paths
     found = sorted(
         path for path in INPUT.glob("*")
         if path.suffix.casefold() in PLAN_SUFFIXES and not path.name.startswith(("~$", "."))
+        and path.is_file()
     ) if INPUT.is_dir() else []
     if not found:
         raise UsageError(f"Der er ingen planer (.xlsx eller .csv) i mappen {INPUT}/.")
     return found
 
 
-def load_plans(paths: Iterable[Path], year: int | None = None) -> list[Plan]:
+@dataclass(frozen=True)
+class PlanFile:
+    """A plan file's path and its bytes, read once: the bytes a build hashes are the bytes it reads."""
+
+    path: Path
+    data: bytes
+
+
+def read_plan_files(paths: Iterable[Path]) -> list[PlanFile]:
+    """Return each plan file with its content; raise InputError naming every file that cannot be read."""
+    files, problems = [], []
+    for path in paths:
+        try:
+            files.append(PlanFile(path, read_plan_bytes(path)))
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
+    return files
+
+
+def load_plans(files: Iterable[PlanFile], year: int | None = None) -> list[Plan]:
     """Return every plan read and validated; raise InputError listing the problems of all files."""
     from pipeline.read import read_workbook
     from pipeline.validate import check_together, validate
 
     plans, problems = [], []
-    for path in paths:
+    for file in files:
         try:
-            plans.append(validate(read_workbook(path), year))
+            plans.append(validate(read_workbook(file.path, file.data), year))
         except InputError as error:
             problems.extend(error.problems)
     problems.extend(check_together(plans))
@@ -88,11 +125,11 @@ def load_plans(paths: Iterable[Path], year: int | None = None) -> list[Plan]:
     return plans
 
 
-def plan_build(options: BuildOptions) -> list[Document]:
-    """Return the documents the options' plans call for, with their templates checked."""
+def plan_build(options: BuildOptions, files: list[PlanFile]) -> list[Document]:
+    """Return the documents the plan files call for, with their templates checked."""
     from pipeline.plan import plan_documents
 
-    documents = plan_documents(load_plans(find_plans(options.plans), options.year))
+    documents = plan_documents(load_plans(files, options.year))
     _check_paths(documents, options.output)
     _check_templates(options.templates, {d.template for d in documents})
     return documents
@@ -103,7 +140,9 @@ def _check_paths(documents: list[Document], output: Path) -> None:
         raise OutputError(f"Kan ikke skrive i outputmappen {output}: det er en fil, ikke en mappe.")
     seen: dict[str, PurePosixPath] = {}
     for document in documents:
-        resolve(output, document.path)  # raises when a path would leave the output folder
+        for part in document.path.parts:  # where it lands on disk is checked as it is written
+            if (reason := check_name(part)) is not None:
+                raise OutputError(f'"{document.path}" kan ikke skrives: "{part}" {reason}')
         other = seen.setdefault(str(document.path).casefold(), document.path)
         if other != document.path:  # one file on a Windows share, which ignores case
             raise OutputError(f'"{document.path}" og "{other}" bliver samme fil på et Windows-drev; '
@@ -170,18 +209,14 @@ def _json_value(value: object) -> str:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
-def inputs_hash(options: BuildOptions) -> str:
-    """Return a hash of every input of a build (plan files, templates, version, options).
+def inputs_hash(options: BuildOptions, files: list[PlanFile]) -> str:
+    """Return a hash of every input of a build (plan files' bytes, templates, version, options).
 
-    Computed without reading a spreadsheet, so a build with nothing changed stops early.
+    Computed without parsing a spreadsheet, so a build with nothing changed stops early.
     """
     digest = hashlib.sha256(f"{__version__}\n{options.year}\n".encode())
-    try:
-        plans = find_plans(options.plans)
-    except UsageError:
-        return ""
-    for path in sorted(plans):
-        digest.update(f"plan {path.resolve()} {file_sha256(path)}\n".encode())
+    for file in sorted(files, key=lambda f: f.path):
+        digest.update(f"plan {file.path.resolve()} {sha256(file.data)}\n".encode())
     if options.templates.is_dir():
         for path in sorted(p for p in options.templates.rglob("*") if p.is_file()):
             digest.update(f"template {path.relative_to(options.templates)} {file_sha256(path)}\n".encode())
@@ -220,7 +255,7 @@ def assess(document: Document, digest: str, parts: dict[str, str], manifest: Man
            force: bool = False) -> DocumentState:
     """Return what a build does with `document`, given its fingerprint and the manifest."""
     path = str(document.path)
-    target = resolve(manifest.output, document.path)
+    target = manifest.output / path
     entry = manifest.entries.get(path)
     current = entry is not None and entry.fingerprint == digest and not force
     if entry is not None and entry.matches(target):
@@ -228,17 +263,20 @@ def assess(document: Document, digest: str, parts: dict[str, str], manifest: Man
             return DocumentState(path, Action.SKIP, "opdateret")
         changed = [word for key, word in _PARTS if entry.parts.get(key) != parts[key]]
         return DocumentState(path, Action.RENDER, "ændret: " + ", ".join(changed or ["genopbygges"]))
-    if not target.exists():
+    if not os.path.lexists(target):
         return DocumentState(path, Action.RENDER, "ny" if entry is None else "filen mangler")
-    if entry is None:
-        # Not ours (or the manifest is gone): rendered and adopted if identical, else kept.
-        return DocumentState(path, Action.RENDER_BESIDE, "findes, men er ikke skrevet af pipelinen – bevares")
+    # Someone else's file: edited by hand, planted, or written before the manifest was lost.
     sibling = next((p for p, e in manifest.entries.items()
                     if e.new_version_of == path and e.fingerprint == digest and not force
                     and e.matches(manifest.output / p)), None)
-    if current or sibling:
-        note = f"ny version: {sibling}" if sibling else "manuelt ændret; dataene er uændrede"
-        return DocumentState(path, Action.KEEP_EDIT, "manuelt ændret – bevares", note)
+    if sibling:
+        return DocumentState(path, Action.KEEP_EDIT, "manuelt ændret – bevares", f"ny version: {sibling}")
+    if current:
+        return DocumentState(path, Action.KEEP_EDIT, "manuelt ændret – bevares",
+                             "manuelt ændret; dataene er uændrede")
+    if entry is None:
+        # Rendered, and adopted if it holds exactly those bytes; else the new version goes beside it.
+        return DocumentState(path, Action.RENDER_BESIDE, "findes, men er ikke skrevet af pipelinen – bevares")
     return DocumentState(path, Action.RENDER_BESIDE, "manuelt ændret – bevares; ny version skrives ved siden af")
 
 
@@ -246,45 +284,48 @@ def assess(document: Document, digest: str, parts: dict[str, str], manifest: Man
 
 @dataclass(frozen=True)
 class _Job:
-    """A document to render and where its bytes go."""
+    """A document to render, where its bytes go, and what the file there held when that was decided."""
 
     document: Document
     fingerprint: str
     parts: dict[str, str]
     beside: bool = False  # the file was edited by hand: write the new version next to it
+    seen: Entry | None = None  # the file held these bytes of ours (None: there was no file)
+
+
+class _EditedMeanwhile(Exception):
+    """A file changed between deciding to replace it and replacing it: someone saved an edit."""
 
 
 def build(options: BuildOptions, listener: Listener | None = None) -> Report:
     """Build every document of the plans into the output folder and return what happened."""
     listener = listener or Listener()
-    inputs = inputs_hash(options)
-    if not options.force and inputs and _all_intact(Manifest.load(options.output), inputs):
-        with _lock(options):
-            manifest = Manifest.load(options.output)
+    files = read_plan_files(find_plans(options.plans))
+    inputs = inputs_hash(options, files)
+    if not options.force and _all_intact(Manifest.load(options.output), inputs):
+        with _lock(options, listener):
+            manifest = Manifest.load(options.output, repair=True)
             if _all_intact(manifest, inputs):
                 return _unchanged_report(manifest, listener)
     from pipeline.workers import Workers
 
-    with Workers(options.jobs, early=_small_plans(options)) as workers:
-        documents = plan_build(options)
-        with _lock(options):
+    with Workers(options.jobs, early=_small_plans(files)) as workers:
+        documents = plan_build(options, files)
+        with _lock(options, listener):
             remove_leftovers(options.output)
-            manifest = Manifest.load(options.output)
+            manifest = Manifest.load(options.output, repair=True)
             return _Build(options, manifest, listener, workers).run(documents, inputs)
 
 
-def _small_plans(options: BuildOptions) -> bool:
+def _small_plans(files: list[PlanFile]) -> bool:
     """True when the plan files are small enough for the workers to start before they are read."""
     from pipeline.workers import EARLY_START_BYTES
 
-    try:
-        return sum(path.stat().st_size for path in find_plans(options.plans)) <= EARLY_START_BYTES
-    except (UsageError, OSError):
-        return False  # reading the plans reports the problem
+    return sum(len(file.data) for file in files) <= EARLY_START_BYTES
 
 
 def _all_intact(manifest: Manifest, inputs: str) -> bool:
-    return manifest.inputs == inputs and all(
+    return manifest.inputs == inputs and not manifest.warnings and all(
         entry.matches(manifest.output / path) for path, entry in manifest.entries.items())
 
 
@@ -297,25 +338,32 @@ def _unchanged_report(manifest: Manifest, listener: Listener) -> Report:
 
 
 class _lock:
-    """Holds the output folder's build lock; turns a timeout into LockedError (exit 3)."""
+    """Holds the output folder's build lock; turns a timeout into LockedError (exit 3).
 
-    def __init__(self, options: BuildOptions):
+    Whatever stands where the bookkeeping folder or the lock file should be, and is not one (a
+    link that could lead the lock to truncate a file elsewhere, a folder), is set aside first."""
+
+    def __init__(self, options: BuildOptions, listener: Listener):
         self.options = options
+        self.listener = listener
 
     def __enter__(self) -> None:
         from filelock import FileLock, Timeout
 
-        folder = self.options.output / FOLDER
+        output = self.options.output
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.lock = FileLock(folder / "build.lock", timeout=self.options.wait)
+            warnings = prepare_folder(output)
+            path, more = state_path(output, "build.lock")
+            for warning in warnings + more:
+                self.listener.warn(warning)
+            self.lock = FileLock(path, timeout=self.options.wait)
             self.lock.acquire()
         except Timeout:
-            raise LockedError(f"En anden kørsel bygger allerede i {self.options.output}/ "
-                              f"(ventede {self.options.wait:g} sekunder). Prøv igen om lidt.") from None
+            seconds = f"{self.options.wait:g} sekund" + ("" if self.options.wait == 1 else "er")
+            raise LockedError(f"En anden kørsel bygger allerede i {output}/ "
+                              f"(ventede {seconds}). Prøv igen om lidt.") from None
         except OSError as error:
-            raise OutputError(f"Kan ikke skrive i outputmappen {self.options.output}/: "
-                              f"{error.strerror or error}.") from None
+            raise OutputError(f"Kan ikke skrive i outputmappen {output}/: {os_reason(error)}.") from None
 
     def __exit__(self, *exc_info) -> None:
         self.lock.release()
@@ -334,11 +382,15 @@ class _Build:
     def run(self, documents: list[Document], inputs: str) -> Report:
         from pipeline.overview_parts import PartCache
 
+        for warning in self.manifest.warnings:
+            self._warn(warning)
         self.budget = OutputBudget.of(self.options.output)
         jobs = list(self._decide(documents))
+        folder, warnings = state_path(self.options.output, "parts", folder=True)
+        for warning in warnings:
+            self._warn(warning)
+        cache = PartCache(folder, self.options.templates, read=not self.options.force)
         self.listener.start(len(jobs))
-        cache = PartCache(self.options.output / FOLDER / "parts", self.options.templates,
-                          read=not self.options.force)
         for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates,
                                                      cache):
             job = jobs[index]
@@ -350,12 +402,21 @@ class _Build:
         cache.prune({d.path.stem for d in documents if d.kind is DocumentKind.OVERVIEW})
         clean = not self.report.files[Outcome.FAILED] and not self.report.files[Outcome.PRESERVED]
         self.manifest.inputs = inputs if clean else ""
-        self.manifest.save()
+        try:
+            self.manifest.save()
+        except OSError as error:  # the journal still names every file written: the next build recovers
+            self._add(Outcome.FAILED, f"{FOLDER}/{MANIFEST}",
+                      f"pipelinens bogføring kunne ikke gemmes: {os_reason(error)}; "
+                      "de skrevne filer genkendes ved næste kørsel")
         return self.report
 
     def _add(self, outcome: Outcome, path: str, note: str = "") -> None:
         self.report.add(outcome, path, note)
         self.listener.done(path, outcome, note)
+
+    def _warn(self, message: str) -> None:
+        self.report.warnings.append(message)
+        self.listener.warn(message)
 
     def _decide(self, documents: list[Document]) -> Iterator[_Job]:
         """Yield the documents to render; record the rest as unchanged or preserved."""
@@ -366,7 +427,8 @@ class _Build:
             state = assess(document, digest, parts, self.manifest, self.options.force)
             self.keep.add(path)
             if state.action is Action.RENDER:
-                yield _Job(document, digest, parts)
+                yield _Job(document, digest, parts, seen=self.manifest.entries.get(path)
+                           if os.path.lexists(self.manifest.output / path) else None)
             elif state.action is Action.RENDER_BESIDE:
                 yield _Job(document, digest, parts, beside=True)
             elif state.action is Action.KEEP_EDIT:
@@ -376,45 +438,69 @@ class _Build:
                 self._add(Outcome.UNCHANGED, path)
 
     def _write(self, job: _Job, data: bytes) -> None:
-        path = str(job.document.path)
+        """Put a rendered document in place; a file someone edited, then or now, is never replaced."""
+        original = str(job.document.path)
+        path, note = original, ""
         try:
             target = resolve(self.options.output, job.document.path)
-            if job.beside:
-                if file_sha256(target) == sha256(data):  # a file we would write anyway: adopt it
-                    self._commit(path, target, job, data, write=False)
-                    self._add(Outcome.UNCHANGED, path)
+            if not job.beside:
+                try:
+                    self.budget.reserve(target, len(data))
+                    self._commit(path, target, job, data, expect=job.seen)
+                    self._add(Outcome.WRITTEN, path)
                     return
-                path, target = self._new_version_path(job.document.path)
+                except _EditedMeanwhile:
+                    note = "ændret, mens pipelinen arbejdede; "
+            if file_sha256(target) == sha256(data) and not target.is_symlink():
+                self._commit(path, target, job, data, write=False)  # already these bytes: adopt it
+                self._add(Outcome.UNCHANGED, path)
+                return
+            path, target, seen = self._new_version_path(job.document.path)
             self.budget.reserve(target, len(data))
-            self._commit(path, target, job, data)
+            self._commit(path, target, job, data, expect=seen)
+        except _EditedMeanwhile:
+            self._add(Outcome.FAILED, path, "den nye version blev ændret, mens pipelinen arbejdede; kør igen")
+            return
         except OutputError as error:
             self._add(Outcome.FAILED, path, str(error))
             return
         except OSError as error:
-            self._add(Outcome.FAILED, path, f"kunne ikke skrives: {error.strerror or error}")
+            self._add(Outcome.FAILED, path, f"kunne ikke skrives: {os_reason(error)}")
             return
-        if job.beside:
-            self._add(Outcome.PRESERVED, str(job.document.path), f"ny version: {path}")
+        self._add(Outcome.PRESERVED, original, f"{note}ny version: {path}")
         self._add(Outcome.WRITTEN, path)
 
-    def _commit(self, path: str, target: Path, job: _Job, data: bytes, write: bool = True) -> None:
+    def _commit(self, path: str, target: Path, job: _Job, data: bytes, write: bool = True,
+                expect: Entry | None = None) -> None:
+        """Write `data` to `target` (unless `write` is false) and record it as the pipeline's.
+
+        Immediately before the file is replaced, its bytes are checked again: they must still be
+        `expect` (or there must still be no file when `expect` is None), else _EditedMeanwhile."""
         entry = Entry(job.fingerprint, job.parts, sha256(data), len(data), 0,
                       str(job.document.path) if path != str(job.document.path) else None)
         if write:
+            def unchanged() -> None:
+                if not (expect.holds(target) if expect is not None else not os.path.lexists(target)):
+                    raise _EditedMeanwhile(path)
+
+            unchanged()  # before journalling: an edit seen now is not journalled as ours
             self.manifest.record_intent(path, entry)
-            atomic_write(target, data)
+            atomic_write(target, data, check=unchanged)
         self.manifest.record(path, entry)
         self.keep.add(path)
 
-    def _new_version_path(self, original: PurePosixPath) -> tuple[str, Path]:
-        """Return a free "… (ny version).docx" path beside `original` (numbered if that one was edited too)."""
+    def _new_version_path(self, original: PurePosixPath) -> tuple[str, Path, Entry | None]:
+        """Return a free "… (ny version).docx" path beside `original` (numbered if that one was edited
+        too), and the entry of ours that file holds (None when there is none)."""
         for number in range(1, 100):
             suffix = NEW_VERSION if number == 1 else f" (ny version {number})"
             relative = original.with_name(f"{original.stem}{suffix}{original.suffix}")
             target = resolve(self.options.output, relative)
             entry = self.manifest.entries.get(str(relative))
-            if not target.exists() or (entry is not None and entry.matches(target)):
-                return str(relative), target
+            if not os.path.lexists(target):
+                return str(relative), target, None
+            if entry is not None and entry.matches(target):
+                return str(relative), target, entry
         raise OutputError(f"For mange nye versioner af {original}; ryd op i mappen.")
 
     def _remove_orphans(self) -> None:
@@ -422,24 +508,35 @@ class _Build:
         for path, entry in sorted(self.manifest.entries.items()):
             if path in self.keep:
                 continue
-            target = self.options.output / path
             del self.manifest.entries[path]
-            if entry.matches(target):
-                target.unlink()
+            target = fence(self.options.output, path)
+            if target is None:
+                continue  # the manifest was loaded fenced; a path can only fail here if a link moved
+            if entry.holds(target):  # its bytes, checked immediately before it goes
+                try:
+                    target.unlink()
+                except OSError as error:
+                    self._add(Outcome.FAILED, path, f"kunne ikke fjernes: {os_reason(error)}")
+                    continue
                 self.budget.release(entry.size)
                 self._add(Outcome.REMOVED, path)
-            elif target.exists():
+            elif os.path.lexists(target):
                 self._add(Outcome.PRESERVED, path, "rækken er væk, men filen er ændret i hånden")
 
 
 # --- Listing --------------------------------------------------------------------------------------
 
-def document_states(plans: tuple[Path, ...], output: Path, templates: Path,
-                    year: int | None) -> list[DocumentState]:
-    """Return every document a build would produce, and for each whether and why it would be rebuilt."""
+def document_states(plans: tuple[Path, ...], output: Path, templates: Path, year: int | None,
+                    warn: Callable[[str], None] = lambda message: None) -> list[DocumentState]:
+    """Return every document a build would produce, and for each whether and why it would be rebuilt.
+
+    Reads only: damaged bookkeeping is passed to `warn`, not set aside."""
     from pipeline.plan import plan_documents
 
+    documents = plan_documents(load_plans(read_plan_files(find_plans(plans)), year))
     manifest = Manifest.load(output)
+    for warning in manifest.warnings:
+        warn(warning)
     cache = FingerprintCache()
     return [assess(document, *fingerprint(document, templates, cache), manifest)
-            for document in plan_documents(load_plans(find_plans(plans), year))]
+            for document in documents]

@@ -7,14 +7,18 @@ them, never here, so `pipeline --help` starts at once.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
-from pipeline.errors import InputError, PipelineError
+from pipeline.errors import InputError, Interrupted, PipelineError
 
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")
 YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ",
@@ -64,10 +68,19 @@ class _Group(_DanishCommand, click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _signals_interrupt():
+                return super().invoke(ctx)
         except PipelineError as error:
             _print_error(error)
             ctx.exit(error.exit_code)
+        except Interrupted as stop:
+            click.echo(f"\nAfbrudt ({_SIGNALS.get(stop.signal_number, stop.signal_number)}). Filer, der "
+                       "nåede at blive skrevet, er hele; kør igen for at gøre arbejdet færdigt.", err=True)
+            ctx.exit(stop.exit_code)
+        except BrokenPipeError:
+            # The reader stopped reading (`pipeline list | head -1`): what it wanted it has.
+            _silence_stdout()
+            ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as error:  # a bug: say so plainly; the traceback only on request
@@ -76,6 +89,38 @@ class _Group(_DanishCommand, click.Group):
             click.echo(f"Uventet fejl i pipelinen ({type(error).__name__}: {error}). "
                        "Kør igen med --verbose og send teksten til udviklerne.", err=True)
             ctx.exit(1)
+
+
+# The signals that stop a run cleanly, as a case officer would name them (README "Afslutningskoder").
+_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "stoppet udefra med SIGTERM",
+            signal.SIGHUP: "terminalen blev lukket (SIGHUP)"}
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Within the block, Ctrl-C, SIGTERM and SIGHUP raise Interrupted, which unwinds the run like
+    any exception (temporary files removed, workers stopped, the lock released)."""
+    def interrupt(number: int, _frame: object) -> None:
+        raise Interrupted(number)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread (a test runner's thread, say)
+        return
+    saved = {number: signal.signal(number, interrupt) for number in _SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _print_error(error: PipelineError) -> None:
@@ -100,7 +145,7 @@ def cli() -> None:
 
     Afslutningskoder: 0 alt gik godt; 1 nogle dokumenter fejlede (de andre blev skrevet);
     2 fejl i regnearket, skabelonerne eller kommandoen (intet blev skrevet);
-    3 en anden kørsel er i gang.
+    3 en anden kørsel er i gang; 130, 143 og 129 kørslen blev afbrudt (Ctrl-C, SIGTERM, SIGHUP).
     """
 
 
@@ -140,9 +185,9 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 @YEAR_OPTION
 def validate(plans, year) -> None:
     """Læs og kontrollér planerne, vis alle fejl, og skriv intet."""
-    from pipeline.build import find_plans, load_plans
+    from pipeline.build import find_plans, load_plans, read_plan_files
 
-    loaded = load_plans(find_plans(plans), year)
+    loaded = load_plans(read_plan_files(find_plans(plans)), year)
     for plan in loaded:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")
 
@@ -156,7 +201,10 @@ def list_documents(plans, output, templates, year) -> None:
     """Vis de dokumenter, en kørsel vil lave, og om hvert er opdateret."""
     from pipeline.build import document_states
 
-    for state in document_states(tuple(plans), output, templates, year):
+    def warn(message: str) -> None:
+        click.echo(f"Advarsel: {message}", err=True)
+
+    for state in document_states(tuple(plans), output, templates, year, warn):
         click.echo(f"{state.path}  ({state.reason})")
 
 

@@ -23,7 +23,7 @@ SEASONS: dict[str, tuple[int, int]] = {
     "vinter": (12, 2),
 }
 
-# Latin transliteration used in file names (SPEC: Æ→AE, Ø→OE, Å→AA).
+# Latin transliteration used in file names (README "Udvalg": Æ→AE, Ø→OE, Å→AA).
 FILE_NAME_LETTERS = str.maketrans({"Æ": "AE", "Ø": "OE", "Å": "AA", "æ": "ae", "ø": "oe", "å": "aa"})
 
 

@@ -5,6 +5,7 @@ Every error a user can cause is a `PipelineError`; anything else reaching the CL
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -72,3 +73,46 @@ class LockedError(PipelineError):
 
 class OutputError(PipelineError):
     """The output folder cannot be written, or a path would leave it; nothing was written."""
+
+
+class Interrupted(BaseException):
+    """The build was stopped by a signal (Ctrl-C, SIGTERM, SIGHUP). Like KeyboardInterrupt, it is
+    not an Exception, so nothing on the way up mistakes it for one document's failure."""
+
+    def __init__(self, signal_number: int):
+        self.signal_number = signal_number
+        super().__init__(signal_number)
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal's number, as shells report a process a signal ended (130 for Ctrl-C)."""
+        return 128 + self.signal_number
+
+
+# The operating system's reasons in Danish, so no English text ends up inside a Danish message.
+_OS_REASONS = {
+    errno.ENOSPC: "der er ikke mere plads på disken",
+    errno.EDQUOT: "din diskkvote er brugt op",
+    errno.EROFS: "mappen er skrivebeskyttet (et skrivebeskyttet drev)",
+    errno.EACCES: "adgang nægtet (manglende rettigheder)",
+    errno.EPERM: "handlingen er ikke tilladt (manglende rettigheder)",
+    errno.ENOENT: "filen eller mappen findes ikke",
+    errno.EISDIR: "der ligger en mappe, hvor en fil skulle være",
+    errno.ENOTDIR: "der ligger en fil, hvor en mappe skulle være",
+    errno.ENOTEMPTY: "mappen er ikke tom",
+    errno.EEXIST: "der findes allerede en fil med det navn",
+    errno.ENAMETOOLONG: "filnavnet er for langt",
+    errno.EIO: "fejl ved læsning eller skrivning på disken",
+    errno.EFBIG: "filen er for stor",
+    errno.EMFILE: "for mange åbne filer",
+    errno.EBUSY: "filen er i brug",
+    errno.ETXTBSY: "filen er i brug",
+    errno.ELOOP: "for mange genveje (symbolske links) i stien",
+    errno.EPIPE: "modtageren lukkede forbindelsen",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Return why an operating-system call failed, in Danish (never the system's English text)."""
+    reason = _OS_REASONS.get(error.errno or -1)
+    return reason if reason else f"systemfejl {error.errno}" if error.errno else "ukendt systemfejl"

@@ -347,10 +347,10 @@ class PartCache:
     the cache key hashes exactly those. So when one row changes, only the part holding it is
     laid out again. Parts are stored as plain data (`_encode`: a JSON header and a blob of
     bytes), never pickled: the output folder is shared, and a planted file must not be able to
-    run code. A file that does not decode, or whose blob does not match its hash, is a miss.
-    Each overview keeps only the parts of its latest build."""
+    run code. A file that does not decode, a link, or a record (header and blob) that does not
+    match its hash and key, is a miss. Each overview keeps only the parts of its latest build."""
 
-    FORMAT = b"pipeline-overview-part 1\n"
+    FORMAT = b"pipeline-overview-part 2\n"
 
     def __init__(self, folder: Path, templates: Path, *, read: bool = True):
         self.folder = folder
@@ -381,8 +381,11 @@ class PartCache:
     def load(self, key: str) -> Part | None:
         if not self.read:
             return None
+        path = self.folder / f"{key}.part"
         try:
-            data = (self.folder / f"{key}.part").read_bytes()
+            if path.is_symlink() or not path.is_file():
+                return None
+            data = path.read_bytes()
         except OSError:
             return None
         return _decode(data, self.FORMAT, key)
@@ -431,20 +434,26 @@ def _encode(part: Part, magic: bytes, key: str) -> bytes:
         "info": put(part.info),
     }
     header["key"] = key
-    header["sha256"] = hashlib.sha256(blob).hexdigest()
     head = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    return magic + b"%d\n" % len(head) + head + bytes(blob)
+    record = b"%d\n" % len(head) + head + bytes(blob)
+    return magic + hashlib.sha256(record).hexdigest().encode("ascii") + b"\n" + record
 
 
 def _decode(data: bytes, magic: bytes, key: str) -> Part | None:
-    """Return the Part `_encode` made for `key`, or None for anything else (checked, never trusted)."""
+    """Return the Part `_encode` made for `key`, or None for anything else (checked, never trusted).
+
+    The hash covers the whole record, header and blob: a header with one digit changed would
+    otherwise point into the blob at the wrong place and make a broken PDF."""
     try:
         if not data.startswith(magic):
             return None
-        length, rest = data[len(magic):].split(b"\n", 1)
+        digest, record = data[len(magic):].split(b"\n", 1)
+        if hashlib.sha256(record).hexdigest().encode("ascii") != digest:
+            return None
+        length, rest = record.split(b"\n", 1)
         header = json.loads(rest[:int(length)])
         blob = memoryview(rest)[int(length):]
-        if header["key"] != key or hashlib.sha256(blob).hexdigest() != header["sha256"]:
+        if header["key"] != key:
             return None
         count = _natural(header["count"])
 

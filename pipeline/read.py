@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import io
 import math
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -30,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 from pipeline import limits
-from pipeline.errors import InputError, Problem
+from pipeline.errors import InputError, Problem, os_reason
 from pipeline.parse import normalise_text
 
 Cell = str | date
@@ -216,19 +217,52 @@ CSV_SUFFIXES = (".csv",)
 PLAN_SUFFIXES = EXCEL_SUFFIXES + CSV_SUFFIXES
 
 
-def read_workbook(path: Path) -> Workbook:
-    """Return every sheet of the plan file at `path` as rows of normalised cells."""
+def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
+    """Return every sheet of the plan file at `path` as rows of normalised cells.
+
+    `data` is the file's content when the caller has read it already (a build reads each plan
+    once, and hashes exactly the bytes it reads)."""
     suffix = path.suffix.casefold()
-    if not path.is_file():
-        raise InputError([Problem(path.name, "filen findes ikke")])
+    if data is None:
+        data = read_plan_bytes(path)
+    if len(data) > limits.FILE_MB.value * 2**20:
+        raise InputError([Problem(path.name, f"filen fylder {limits.megabytes(len(data))}; "
+                                  f"{limits.FILE_MB.advice()}")])
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, data)
+    if suffix in CSV_SUFFIXES:
+        return Workbook(path, {None: _read_csv(path, data)})
+    raise InputError([Problem(path.name, "filen er hverken et Excel-regneark (.xlsx) eller en CSV-fil (.csv)")])
+
+
+def read_plan_bytes(path: Path) -> bytes:
+    """Return the content of the plan file at `path`; raise InputError when it is no plan file.
+
+    Only a regular file is opened (a pipe would block the build), and only one within the size cap."""
+    if (reason := not_a_file(path)) is not None:
+        raise InputError([Problem(path.name, reason)])
     size = path.stat().st_size
     if size > limits.FILE_MB.value * 2**20:
         raise InputError([Problem(path.name, f"filen fylder {limits.megabytes(size)}; {limits.FILE_MB.advice()}")])
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path)
-    if suffix in CSV_SUFFIXES:
-        return Workbook(path, {None: _read_csv(path)})
-    raise InputError([Problem(path.name, "filen er hverken et Excel-regneark (.xlsx) eller en CSV-fil (.csv)")])
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError([Problem(path.name, f"filen kan ikke læses: {os_reason(error)}")]) from None
+
+
+def not_a_file(path: Path) -> str | None:
+    """Return why `path` is not a file a plan can be read from (Danish), or None when it is one."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "filen findes ikke"
+    except OSError as error:
+        return f"filen kan ikke læses: {os_reason(error)}"
+    if stat.S_ISDIR(mode):
+        return "er en mappe, ikke en fil"
+    if not stat.S_ISREG(mode):
+        return "er ikke en almindelig fil (men fx et rør eller en enhed)"
+    return None
 
 
 # The first bytes of an OLE2 compound file: an encrypted (password-protected) .xlsx or an old .xls.
@@ -236,28 +270,27 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def _read_excel(path: Path) -> Workbook:
+def _read_excel(path: Path, data: bytes) -> Workbook:
     """Return a workbook's worksheets, which of them are hidden, and its cells without a usable value."""
-    with path.open("rb") as file:
-        head = file.read(8)
+    head = data[:8]
     if head == _OLE_MAGIC:
         raise InputError([Problem(path.name, "filen er beskyttet med adgangskode eller gemt i det gamle "
                                   ".xls-format; gem den som almindelig Excel-projektmappe (.xlsx) "
                                   "uden adgangskode")])
     not_excel = InputError([Problem(path.name, "filen er ikke et Excel-regneark, selv om navnet ender på "
                                     f"{path.suffix}; åbn den i Excel og gem den som .xlsx")])
-    if not zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(io.BytesIO(data)):
         if head.startswith(_ZIP_MAGIC):
             raise InputError([Problem(path.name, "filen er beskadiget eller ufuldstændig (måske afbrudt under "
                                       "kopiering); gem den igen fra Excel")])
         raise not_excel
-    formula_parts = _check_package(path, not_excel)
+    formula_parts = _check_package(path, data, not_excel)
     import pandas as pd
     from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
     sheets, hidden = {}, set()
     try:
-        with pd.ExcelFile(path, engine="calamine") as excel:
+        with pd.ExcelFile(io.BytesIO(data), engine="calamine") as excel:
             # pandas reads the cells; its calamine workbook also tells sheet kinds, visibility and merges.
             for meta in excel.book.sheets_metadata:
                 if meta.typ != SheetTypeEnum.WorkSheet:
@@ -274,7 +307,7 @@ def _read_excel(path: Path) -> Workbook:
         raise InputError([Problem(path.name, f"filen kan ikke læses som Excel-regneark ({error})")]) from None
     if not sheets:
         raise InputError([Problem(path.name, "filen indeholder ingen regneark")])
-    faults = _formula_faults(path, formula_parts) if formula_parts else {}
+    faults = _formula_faults(path, data, formula_parts) if formula_parts else {}
     return Workbook(path, sheets, frozenset(hidden), faults)
 
 
@@ -301,7 +334,7 @@ _FORMULA_OR_ERROR = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b't="e"', b"t='e'")
 _CHUNK = 2**20
 
 
-def _check_package(path: Path, not_excel: InputError) -> list[str]:
+def _check_package(path: Path, data: bytes, not_excel: InputError) -> list[str]:
     """Refuse a zip that is no workbook or unpacks past the cap; return its worksheets with formulas.
 
     The sizes the zip declares are checked first, so an honest zip bomb is refused before anything
@@ -309,7 +342,7 @@ def _check_package(path: Path, not_excel: InputError) -> list[str]:
     """
     damaged = "filen er beskadiget og kan ikke åbnes"
     try:
-        with zipfile.ZipFile(path) as package:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
             members = package.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise InputError([Problem(path.name, f"{damaged} ({error})")]) from None
@@ -322,7 +355,7 @@ def _check_package(path: Path, not_excel: InputError) -> list[str]:
                                   f"{limits.UNPACKED_MB.advice()}")])
     total, with_formulas = 0, []
     try:
-        with zipfile.ZipFile(path) as package:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
             for info in members:
                 worksheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
                 found, tail = False, b""
@@ -344,11 +377,11 @@ def _check_package(path: Path, not_excel: InputError) -> list[str]:
     return with_formulas
 
 
-def _formula_faults(path: Path, parts: list[str]) -> dict[str | None, dict[tuple[int, int], Fault]]:
+def _formula_faults(path: Path, data: bytes, parts: list[str]) -> dict[str | None, dict[tuple[int, int], Fault]]:
     """Return, per sheet, the formula cells saved without a result and the cells holding an error value."""
     faults: dict[str | None, dict[tuple[int, int], Fault]] = {}
     try:
-        with zipfile.ZipFile(path) as package:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
             names = _sheet_parts(package)
             for part in parts:
                 if part in names:
@@ -430,10 +463,10 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("pipeline-cp1252", _cp1252_fallback)
 
 
-def _read_csv(path: Path) -> list[list[Cell]]:
+def _read_csv(path: Path, data: bytes) -> list[list[Cell]]:
     import pandas as pd
 
-    text = _decode(path.read_bytes(), path.name)
+    text = _decode(data, path.name)
     if not text.strip():
         raise InputError([Problem(path.name, "filen er tom")])
     separator = _separator(text)

@@ -22,6 +22,7 @@ class Report:
 
     files: dict[Outcome, dict[str, str]] = field(
         default_factory=lambda: {outcome: {} for outcome in Outcome})
+    warnings: list[str] = field(default_factory=list)  # Danish: damaged bookkeeping set aside, …
 
     def add(self, outcome: Outcome, path: str, note: str = "") -> None:
         """Record that `path` had `outcome`, with an optional Danish note (a reason, a new name)."""
@@ -32,7 +33,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 when every document was built, 1 when some failed (SPEC "Exit codes")."""
+        """0 when every document was built, 1 when some failed (README "Afslutningskoder")."""
         return 1 if self.files[Outcome.FAILED] else 0
 
     def summary(self) -> str:

@@ -287,19 +287,44 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     worker, so the cycle collector is told to leave it alone (`gc.freeze`): otherwise every
     full collection walks a 10,000-row plan again and copies the pages it touches."""
     _die_with_parent(parent)
+    # Ctrl-C in a terminal reaches every process of the build; the build (the parent) stops its
+    # workers itself. SIGTERM, which it stops them with, ends a task by unwinding it, so its
+    # temporary files go too, and an idle worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
     gc.freeze()
     for module in warm:
         importlib.import_module(module)
 
 
+class _Stop(BaseException):
+    """Raised in a worker's task by SIGTERM: the build is stopping."""
+
+
+_busy = False  # True while this worker runs a task
+
+
+def _stop_worker(_number: int, _frame: Any) -> None:
+    if _busy:
+        raise _Stop  # unwinds the task; `_guarded` then ends the process
+    os._exit(0)
+
+
 def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
     """Return `function(*arguments)`, or a Danish reason why it failed (never raises)."""
+    global _busy
+    _busy = True
     try:
         return function(*arguments)
+    except _Stop:
+        os._exit(0)  # in a worker whose build is stopping, after the task's clean-up ran
     except PipelineError as error:
         return str(error)
     except Exception as error:  # one bad document must not stop the others
         return f"uventet fejl ({type(error).__name__}: {error})"
+    finally:
+        _busy = False
 
 
 def _die_with_parent(parent: int) -> None:

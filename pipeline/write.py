@@ -11,7 +11,9 @@ import hashlib
 import io
 import os
 import re
+import stat
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from pipeline import limits
@@ -40,7 +42,8 @@ def check_name(name: str) -> str | None:
 
 
 def resolve(output: Path, relative: PurePosixPath) -> Path:
-    """Return the real path of `relative` inside `output`; refuse anything that would leave it."""
+    """Return the real path of `relative` inside `output`; raise OutputError for anything that
+    would leave it or that a Windows share cannot hold."""
     if relative.is_absolute():
         raise OutputError(f'"{relative}" kan ikke skrives: stien er absolut, men dokumenter skrives kun '
                           f"inde i outputmappen {output}")
@@ -48,7 +51,9 @@ def resolve(output: Path, relative: PurePosixPath) -> Path:
     for part in relative.parts:
         if (reason := check_name(part)) is not None:
             raise OutputError(f'"{relative}" kan ikke skrives: "{part}" {reason}')
-    target = (root / Path(*relative.parts)).resolve()
+    # The folders are followed (a folder linked out of the output folder is refused); the file
+    # itself is not: a link standing where a document goes is replaced, never written through.
+    target = (root / Path(*relative.parts)).parent.resolve() / relative.name
     if not target.is_relative_to(root) or target == root:
         raise OutputError(f'"{relative}" ligger uden for outputmappen {output} og skrives ikke')
     return target
@@ -86,16 +91,23 @@ def sha256(data: bytes) -> str:
 
 
 def file_sha256(path: Path) -> str | None:
-    """Return the hex SHA-256 of the file at `path`, or None when it does not exist."""
+    """Return the hex SHA-256 of the file at `path`, or None when there is no regular file there
+    (nothing, a folder, a pipe: a pipe would block the build if it were opened)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
         with path.open("rb") as file:
             return hashlib.file_digest(file, "sha256").hexdigest()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write `data` to `target` so that it is either wholly there or not changed at all."""
+def atomic_write(target: Path, data: bytes, check: Callable[[], None] | None = None) -> None:
+    """Write `data` to `target` so that it is either wholly there or not changed at all.
+
+    `check` runs after the new bytes are safely on disk and immediately before they replace
+    `target`; if it raises, `target` is left as it is. (It re-checks that nobody edited the
+    file meanwhile: the window left is the time of one rename.)"""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
@@ -103,6 +115,8 @@ def atomic_write(target: Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        if check is not None:
+            check()
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)

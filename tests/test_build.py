@@ -263,10 +263,12 @@ def test_removed_rows_delete_only_files_nobody_edited(project):
 
 
 def test_a_document_that_cannot_be_written_fails_alone(project):
-    (project / "output" / ORIENTATION).mkdir(parents=True)  # a folder where the file should go
+    (project / "output").mkdir()
+    (project / "output" / "orienteringssager").write_text("en fil, hvor mappen skulle være")
     report = build(options(project))
     assert report.exit_code == 1
-    assert set(report.files[Outcome.FAILED]) == {ORIENTATION}
+    assert report.files[Outcome.FAILED] == {
+        ORIENTATION: "kunne ikke skrives: der findes allerede en fil med det navn"}
     assert written(report) == ALL - {ORIENTATION}
 
 
