@@ -37,6 +37,9 @@ test: $(READY)
 bench: $(READY)
 	$(BIN)/python -m benchmarks
 
+# Removes only what the pipeline wrote and nobody changed (never a held meeting's document);
+# it says what it kept. Then the virtual environment.
 clean:
+	@if [ -x $(BIN)/pipeline ]; then $(BIN)/pipeline clean; \
+	else echo "Ingen .venv: outputmappen er ikke rørt (kør 'make all' først for at rydde den op)."; fi
 	rm -rf $(VENV) .pytest_cache
-	find output -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

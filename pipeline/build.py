@@ -19,7 +19,15 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
-from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError, os_reason
+from pipeline.errors import (
+    InputError,
+    LockedError,
+    OutputError,
+    Problem,
+    TemplateError,
+    UsageError,
+    os_reason,
+)
 from pipeline.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
 from pipeline.model import Document, DocumentKind, Plan
 from pipeline.read import PLAN_SUFFIXES, not_a_file, read_plan_bytes
@@ -52,6 +60,21 @@ class BuildOptions:
     force: bool = False
     jobs: int = 1
     wait: float = 5.0
+    today: date | None = None  # None: today in Copenhagen; documents of earlier meetings are closed
+    reopen: tuple[Path, ...] = ()  # closed documents to rebuild on purpose (`--reopen FILE`)
+
+    @property
+    def day(self) -> date:
+        """The day the build counts as today: meetings before it are held."""
+        return self.today or copenhagen_today()
+
+
+def copenhagen_today() -> date:
+    """Return today's date in Copenhagen (the municipality's day, whatever the server's zone)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Copenhagen")).date()
 
 
 class Listener:
@@ -232,6 +255,9 @@ class Action(enum.Enum):
     RENDER = "render"  # missing or stale, and the file is the pipeline's to replace
     RENDER_BESIDE = "render beside"  # stale, but edited by hand: the new version goes beside it
     KEEP_EDIT = "keep edit"  # edited by hand, and nothing newer to offer
+    CLOSED = "closed"  # its meeting is held: never rewritten, replaced or removed
+    REMOVE = "remove"  # no longer planned, written by the pipeline, unchanged: deleted
+    KEEP_ORPHAN = "keep orphan"  # no longer planned, but edited by hand: kept
 
 
 @dataclass(frozen=True)
@@ -245,39 +271,115 @@ class DocumentState:
 
     @property
     def up_to_date(self) -> bool:
-        return self.action in (Action.SKIP, Action.KEEP_EDIT)
+        return self.action in (Action.SKIP, Action.KEEP_EDIT, Action.CLOSED)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What decides a document's fate besides its fingerprint: the day, and what was asked for."""
+
+    today: date
+    force: bool = False
+    reopen: frozenset[str] = frozenset()  # document paths to rebuild although their meeting is held
+
+    def closed(self, path: str) -> bool:
+        """True for a document whose meeting was held before today, unless it is being reopened."""
+        from pipeline.plan import meeting_date
+
+        meeting = meeting_date(PurePosixPath(path))
+        return meeting is not None and meeting < self.today and path not in self.reopen
 
 
 _PARTS = (("data", "data"), ("template", "skabelon"), ("version", "pipeline-version"))
 
 
 def assess(document: Document, digest: str, parts: dict[str, str], manifest: Manifest,
-           force: bool = False) -> DocumentState:
+           rules: Rules) -> DocumentState:
     """Return what a build does with `document`, given its fingerprint and the manifest."""
     path = str(document.path)
     target = manifest.output / path
     entry = manifest.entries.get(path)
-    current = entry is not None and entry.fingerprint == digest and not force
+    current = entry is not None and entry.fingerprint == digest and not rules.force
+    if rules.closed(path) and os.path.lexists(target):
+        return DocumentState(path, Action.CLOSED, _closed_reason(entry, target, parts))
     if entry is not None and entry.matches(target):
         if current:
             return DocumentState(path, Action.SKIP, "opdateret")
-        changed = [word for key, word in _PARTS if entry.parts.get(key) != parts[key]]
-        return DocumentState(path, Action.RENDER, "ændret: " + ", ".join(changed or ["genopbygges"]))
-    if not os.path.lexists(target):
+        if not entry.accepted:
+            return DocumentState(path, Action.RENDER, "ændret: " + ", ".join(_changed(entry, parts)))
+    elif not os.path.lexists(target):
         return DocumentState(path, Action.RENDER, "ny" if entry is None else "filen mangler")
-    # Someone else's file: edited by hand, planted, or written before the manifest was lost.
+    # Someone else's file (edited by hand, accepted, planted, or from before the manifest was lost).
     sibling = next((p for p, e in manifest.entries.items()
-                    if e.new_version_of == path and e.fingerprint == digest and not force
+                    if e.new_version_of == path and e.fingerprint == digest and not rules.force
                     and e.matches(manifest.output / p)), None)
+    kept = "godkendt version – bevares" if entry is not None and entry.accepted else "manuelt ændret – bevares"
     if sibling:
-        return DocumentState(path, Action.KEEP_EDIT, "manuelt ændret – bevares", f"ny version: {sibling}")
+        return DocumentState(path, Action.KEEP_EDIT, kept, f"ny version: {sibling}")
     if current:
-        return DocumentState(path, Action.KEEP_EDIT, "manuelt ændret – bevares",
-                             "manuelt ændret; dataene er uændrede")
+        return DocumentState(path, Action.KEEP_EDIT, kept, "manuelt ændret; dataene er uændrede")
     if entry is None:
         # Rendered, and adopted if it holds exactly those bytes; else the new version goes beside it.
         return DocumentState(path, Action.RENDER_BESIDE, "findes, men er ikke skrevet af pipelinen – bevares")
-    return DocumentState(path, Action.RENDER_BESIDE, "manuelt ændret – bevares; ny version skrives ved siden af")
+    return DocumentState(path, Action.RENDER_BESIDE, f"{kept}; ny version skrives ved siden af")
+
+
+def _changed(entry: Entry, parts: dict[str, str]) -> list[str]:
+    """Return what changed since `entry` was written, in Danish (`data`, `skabelon`, …)."""
+    return [word for key, word in _PARTS if entry.parts.get(key) != parts[key]] or ["genopbygges"]
+
+
+def _closed_reason(entry: Entry | None, target: Path, parts: dict[str, str]) -> str:
+    """Return why a held meeting's document stays as it is, and what has changed since."""
+    reason = "afsluttet – mødet er holdt"
+    if entry is None or not entry.matches(target):
+        return f"{reason}; filen er ikke pipelinens udgave (ændret i hånden)"
+    changed = [word for key, word in _PARTS if entry.parts.get(key) != parts[key]]
+    if changed:
+        return f"{reason}; {' og '.join(changed)} er ændret siden (genåbn med --reopen)"
+    return reason
+
+
+def assess_orphan(path: str, entry: Entry, manifest: Manifest, rules: Rules,
+                  planned: dict[str, Document]) -> DocumentState:
+    """Return what a build does with a file of the manifest that no planned document has."""
+    target = fence(manifest.output, path)
+    if target is None or not os.path.lexists(target):
+        return DocumentState(path, Action.REMOVE, "filen findes ikke længere")
+    if rules.closed(path):
+        return DocumentState(path, Action.CLOSED, "afsluttet – mødet er holdt; rækken er væk, filen bevares")
+    if entry.holds(target):
+        return DocumentState(path, Action.REMOVE, f"fjernes: {_removal_reason(path, entry, planned)}")
+    if entry.new_version_of in planned:
+        return DocumentState(path, Action.KEEP_ORPHAN, f"en tidligere ny version af {entry.new_version_of}, "
+                             "ændret i hånden – bevares (gør den gældende med »pipeline accept«)")
+    return DocumentState(path, Action.KEEP_ORPHAN, "rækken er væk, men filen er ændret i hånden – bevares")
+
+
+def _removal_reason(path: str, entry: Entry, planned: dict[str, Document]) -> str:
+    """Return why a file of ours is no longer planned: a moved meeting, another committee, a removed row."""
+    if entry.new_version_of is not None:
+        return f"ny version af {entry.new_version_of}, som der ikke længere er brug for"
+    folder, day, committee, kind = _name_parts(path)
+    if not kind:
+        return "planen bygges ikke længere"
+    others = [_name_parts(other) + (other,) for other in planned if other != path]
+    moved = [other for f, d, c, k, other in others if (f, c, k) == (folder, committee, kind)]
+    if moved:
+        return f"mødet er flyttet ({', '.join(PurePosixPath(o).name for o in moved)})"
+    same_day = [other for f, d, c, k, other in others if (f, d, k) == (folder, day, kind)]
+    if same_day:
+        return f"udvalget er ændret ({', '.join(PurePosixPath(o).name for o in same_day)})"
+    return "rækken er fjernet fra planen"
+
+
+def _name_parts(path: str) -> tuple[str, str, str, str]:
+    """Return a Word document's folder, date, committee and kind from its name
+    (`droeftelser/2017-05-30_BSU_droeftelse.docx`); date, committee and kind are '' for an overview."""
+    relative = PurePosixPath(path)
+    day, _, rest = relative.stem.partition("_")
+    committee, _, kind = rest.partition("_")
+    return str(relative.parent), day, committee, kind
 
 
 # --- The build ------------------------------------------------------------------------------------
@@ -302,19 +404,59 @@ def build(options: BuildOptions, listener: Listener | None = None) -> Report:
     listener = listener or Listener()
     files = read_plan_files(find_plans(options.plans))
     inputs = inputs_hash(options, files)
-    if not options.force and _all_intact(Manifest.load(options.output), inputs):
-        with _lock(options, listener):
+    if not options.force and _all_intact(Manifest.load(options.output), inputs, options):
+        with OutputLock(options.output, options.wait, listener):
             manifest = Manifest.load(options.output, repair=True)
-            if _all_intact(manifest, inputs):
+            if _all_intact(manifest, inputs, options):
                 return _unchanged_report(manifest, listener)
     from pipeline.workers import Workers
 
     with Workers(options.jobs, early=_small_plans(files)) as workers:
         documents = plan_build(options, files)
-        with _lock(options, listener):
+        rules = _rules(options, documents)
+        with OutputLock(options.output, options.wait, listener):
             remove_leftovers(options.output)
             manifest = Manifest.load(options.output, repair=True)
-            return _Build(options, manifest, listener, workers).run(documents, inputs)
+            check_owners(documents, manifest)
+            return _Build(options, rules, manifest, listener, workers).run(documents, inputs)
+
+
+def _rules(options: BuildOptions, documents: list[Document]) -> Rules:
+    """Return the build's rules, with `--reopen` files checked against the planned documents."""
+    rules = Rules(options.day, options.force)
+    planned = {str(d.path) for d in documents}
+    reopen = set()
+    for file in options.reopen:
+        path = document_path(file, options.output)
+        if path not in planned:
+            raise UsageError(f"--reopen {file}: filen er ikke et dokument, planen laver i {options.output}/.")
+        if not rules.closed(path):
+            raise UsageError(f"--reopen {file}: mødet er ikke holdt endnu, så dokumentet er ikke afsluttet; "
+                             "det bygges som alle andre.")
+        reopen.add(path)
+    return Rules(options.day, options.force, frozenset(reopen))
+
+
+def document_path(file: Path, output: Path) -> str:
+    """Return the path inside `output` (as the manifest writes it) of a file named on the command line:
+    `output/droeftelser/x.docx`, an absolute path, or `droeftelser/x.docx` relative to `output`."""
+    try:
+        return file.resolve().relative_to(output.resolve()).as_posix()
+    except ValueError:
+        return PurePosixPath(file.as_posix()).as_posix()
+
+
+def check_owners(documents: list[Document], manifest: Manifest) -> None:
+    """Raise InputError when a planned document's file belongs to another plan that is still in use."""
+    problems = []
+    for document in documents:
+        entry = manifest.entries.get(str(document.path))
+        owner = entry.plan if entry is not None else None
+        if owner and owner not in document.plans and (INPUT / owner).is_file():
+            problems.append(Problem(document.plans[0], f"giver filen {document.path}, som planen {owner} "
+                                    "allerede har skrevet; to planer må ikke give den samme fil"))
+    if problems:
+        raise InputError(problems)
 
 
 def _small_plans(files: list[PlanFile]) -> bool:
@@ -324,9 +466,12 @@ def _small_plans(files: list[PlanFile]) -> bool:
     return sum(len(file.data) for file in files) <= EARLY_START_BYTES
 
 
-def _all_intact(manifest: Manifest, inputs: str) -> bool:
-    return manifest.inputs == inputs and not manifest.warnings and all(
-        entry.matches(manifest.output / path) for path, entry in manifest.entries.items())
+def _all_intact(manifest: Manifest, inputs: str, options: BuildOptions) -> bool:
+    """True when nothing can have changed since the last clean build: the same inputs, a day no
+    earlier (a meeting held since only closes documents), and every file as it was written."""
+    return (manifest.inputs == inputs and not options.reopen and options.day.isoformat() >= manifest.today
+            and not manifest.warnings
+            and all(entry.matches(manifest.output / path) for path, entry in manifest.entries.items()))
 
 
 def _unchanged_report(manifest: Manifest, listener: Listener) -> Report:
@@ -337,33 +482,32 @@ def _unchanged_report(manifest: Manifest, listener: Listener) -> Report:
     return report
 
 
-class _lock:
-    """Holds the output folder's build lock; turns a timeout into LockedError (exit 3).
+class OutputLock:
+    """Holds an output folder's build lock; turns a timeout into LockedError (exit 3).
 
     Whatever stands where the bookkeeping folder or the lock file should be, and is not one (a
     link that could lead the lock to truncate a file elsewhere, a folder), is set aside first."""
 
-    def __init__(self, options: BuildOptions, listener: Listener):
-        self.options = options
-        self.listener = listener
+    def __init__(self, output: Path, wait: float, listener: Listener | None = None):
+        self.output, self.wait = output, wait
+        self.listener = listener or Listener()
 
     def __enter__(self) -> None:
         from filelock import FileLock, Timeout
 
-        output = self.options.output
         try:
-            warnings = prepare_folder(output)
-            path, more = state_path(output, "build.lock")
+            warnings = prepare_folder(self.output)
+            path, more = state_path(self.output, "build.lock")
             for warning in warnings + more:
                 self.listener.warn(warning)
-            self.lock = FileLock(path, timeout=self.options.wait)
+            self.lock = FileLock(path, timeout=self.wait)
             self.lock.acquire()
         except Timeout:
-            seconds = f"{self.options.wait:g} sekund" + ("" if self.options.wait == 1 else "er")
-            raise LockedError(f"En anden kørsel bygger allerede i {output}/ "
+            seconds = f"{self.wait:g} sekund" + ("" if self.wait == 1 else "er")
+            raise LockedError(f"En anden kørsel bygger allerede i {self.output}/ "
                               f"(ventede {seconds}). Prøv igen om lidt.") from None
         except OSError as error:
-            raise OutputError(f"Kan ikke skrive i outputmappen {output}/: {os_reason(error)}.") from None
+            raise OutputError(f"Kan ikke skrive i outputmappen {self.output}/: {os_reason(error)}.") from None
 
     def __exit__(self, *exc_info) -> None:
         self.lock.release()
@@ -372,6 +516,7 @@ class _lock:
 @dataclass
 class _Build:
     options: BuildOptions
+    rules: Rules
     manifest: Manifest
     listener: Listener
     workers: Workers
@@ -398,10 +543,11 @@ class _Build:
                 self._write(job, result)
             else:
                 self._add(Outcome.FAILED, str(job.document.path), result)
-        self._remove_orphans()
+        self._remove_orphans({str(d.path): d for d in documents})
         cache.prune({d.path.stem for d in documents if d.kind is DocumentKind.OVERVIEW})
         clean = not self.report.files[Outcome.FAILED] and not self.report.files[Outcome.PRESERVED]
         self.manifest.inputs = inputs if clean else ""
+        self.manifest.today = self.rules.today.isoformat()
         try:
             self.manifest.save()
         except OSError as error:  # the journal still names every file written: the next build recovers
@@ -424,9 +570,12 @@ class _Build:
         for document in documents:
             path = str(document.path)
             digest, parts = fingerprint(document, self.options.templates, cache)
-            state = assess(document, digest, parts, self.manifest, self.options.force)
+            state = assess(document, digest, parts, self.manifest, self.rules)
             self.keep.add(path)
-            if state.action is Action.RENDER:
+            if state.action is Action.CLOSED:
+                self.keep.update(p for p, e in self.manifest.entries.items() if e.new_version_of == path)
+                self._add(Outcome.CLOSED, path, state.reason)
+            elif state.action is Action.RENDER:
                 yield _Job(document, digest, parts, seen=self.manifest.entries.get(path)
                            if os.path.lexists(self.manifest.output / path) else None)
             elif state.action is Action.RENDER_BESIDE:
@@ -477,7 +626,8 @@ class _Build:
         Immediately before the file is replaced, its bytes are checked again: they must still be
         `expect` (or there must still be no file when `expect` is None), else _EditedMeanwhile."""
         entry = Entry(job.fingerprint, job.parts, sha256(data), len(data), 0,
-                      str(job.document.path) if path != str(job.document.path) else None)
+                      str(job.document.path) if path != str(job.document.path) else None,
+                      job.document.plans[0] if job.document.plans else None)
         if write:
             def unchanged() -> None:
                 if not (expect.holds(target) if expect is not None else not os.path.lexists(target)):
@@ -503,40 +653,61 @@ class _Build:
                 return str(relative), target, entry
         raise OutputError(f"For mange nye versioner af {original}; ryd op i mappen.")
 
-    def _remove_orphans(self) -> None:
-        """Delete files of documents no longer planned, unless someone edited them."""
-        for path, entry in sorted(self.manifest.entries.items()):
-            if path in self.keep:
+    def _remove_orphans(self, planned: dict[str, Document]) -> None:
+        """Delete files of documents no longer planned, unless someone edited them or their meeting is held."""
+        for path, state in orphans(self.manifest, self.rules, planned, self.keep, self._in_scope):
+            entry = self.manifest.entries[path]
+            if state.action is Action.CLOSED:
+                self._add(Outcome.CLOSED, path, state.reason)
                 continue
             del self.manifest.entries[path]
             target = fence(self.options.output, path)
-            if target is None:
-                continue  # the manifest was loaded fenced; a path can only fail here if a link moved
-            if entry.holds(target):  # its bytes, checked immediately before it goes
+            if state.action is Action.KEEP_ORPHAN:
+                self._add(Outcome.PRESERVED, path, state.reason)
+            elif target is not None and entry.holds(target):  # its bytes, checked immediately before it goes
                 try:
                     target.unlink()
                 except OSError as error:
                     self._add(Outcome.FAILED, path, f"kunne ikke fjernes: {os_reason(error)}")
                     continue
                 self.budget.release(entry.size)
-                self._add(Outcome.REMOVED, path)
-            elif os.path.lexists(target):
-                self._add(Outcome.PRESERVED, path, "rækken er væk, men filen er ændret i hånden")
+                self._add(Outcome.REMOVED, path, state.reason.removeprefix("fjernes: "))
+
+    def _in_scope(self, entry: Entry) -> bool:
+        """True for a file this build may remove: of a plan it builds (any, when it builds input/)."""
+        return not self.options.plans or entry.plan in {p.name for p in self.options.plans}
+
+
+def orphans(manifest: Manifest, rules: Rules, planned: dict[str, Document], keep: set[str],
+            in_scope: Callable[[Entry], bool]) -> list[tuple[str, DocumentState]]:
+    """Return each file of the manifest that no planned document keeps and that belongs to a plan
+    being built, with what happens to it."""
+    return [(path, assess_orphan(path, entry, manifest, rules, planned))
+            for path, entry in sorted(manifest.entries.items())
+            if path not in keep and in_scope(entry)]
 
 
 # --- Listing --------------------------------------------------------------------------------------
 
-def document_states(plans: tuple[Path, ...], output: Path, templates: Path, year: int | None,
+def document_states(options: BuildOptions,
                     warn: Callable[[str], None] = lambda message: None) -> list[DocumentState]:
-    """Return every document a build would produce, and for each whether and why it would be rebuilt.
+    """Return every document a build would produce or remove, and for each whether and why.
 
     Reads only: damaged bookkeeping is passed to `warn`, not set aside."""
     from pipeline.plan import plan_documents
 
-    documents = plan_documents(load_plans(read_plan_files(find_plans(plans)), year))
-    manifest = Manifest.load(output)
+    documents = plan_documents(load_plans(read_plan_files(find_plans(options.plans)), options.year))
+    rules = _rules(options, documents)
+    manifest = Manifest.load(options.output)
     for warning in manifest.warnings:
         warn(warning)
+    check_owners(documents, manifest)
     cache = FingerprintCache()
-    return [assess(document, *fingerprint(document, templates, cache), manifest)
-            for document in documents]
+    states = [assess(document, *fingerprint(document, options.templates, cache), manifest, rules)
+              for document in documents]
+    kept = {s.path for s in states if s.action in (Action.RENDER_BESIDE, Action.KEEP_EDIT, Action.CLOSED)}
+    keep = {s.path for s in states} | {p for p, e in manifest.entries.items() if e.new_version_of in kept}
+    names = {p.name for p in options.plans}
+    removed = orphans(manifest, rules, {str(d.path): d for d in documents}, keep,
+                      lambda entry: not options.plans or entry.plan in names)
+    return states + [state for _, state in removed if os.path.lexists(options.output / state.path)]

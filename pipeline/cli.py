@@ -25,6 +25,10 @@ YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="�
                            help="Planens år, når hverken kolonnen År eller filnavnet angiver det.")
 TEMPLATES_OPTION = click.option("-t", "--templates", type=click.Path(path_type=Path), metavar="MAPPE",
                                 default=Path("templates"), help="Mappen med skabelonerne (standard: templates).")
+TODAY_OPTION = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                            metavar="ÅÅÅÅ-MM-DD",
+                            help="Dagen, der regnes som i dag (standard: dagens dato); dokumenter til "
+                                 "møder før den dag er afsluttede.")
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path), metavar="MAPPE",
                              default=Path("output"), help="Mappen, dokumenterne skrives i (standard: output).")
 
@@ -163,9 +167,12 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Vis flere detaljer (og teknisk fejlinfo).")
 @click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FIL",
               help="Tilføj logbeskeder til denne fil.")
+@TODAY_OPTION
+@click.option("--reopen", type=click.Path(path_type=Path), multiple=True, metavar="FIL",
+              help="Byg et afsluttet dokument (et holdt møde) igen med vilje; kan gentages.")
 @click.pass_context
 def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait, quiet, verbose,
-          log_file) -> None:
+          log_file, today, reopen) -> None:
     """Byg alle dokumenter for planerne ind i outputmappen."""
     from pipeline.build import BuildOptions, build as run_build
     from pipeline.progress import Progress
@@ -174,7 +181,8 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
     progress = Progress(quiet=quiet, verbose=verbose, log_file=log_file)
     report = run_build(BuildOptions(
         plans=tuple(plans), output=output, templates=templates, year=year, force=force,
-        jobs=jobs or os.cpu_count() or 1, wait=wait,
+        jobs=jobs or os.cpu_count() or 1, wait=wait, today=today.date() if today else None,
+        reopen=tuple(reopen),
     ), progress)
     progress.summary(report)
     ctx.exit(report.exit_code)
@@ -186,8 +194,10 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 def validate(plans, year) -> None:
     """Læs og kontrollér planerne, vis alle fejl, og skriv intet."""
     from pipeline.build import find_plans, load_plans, read_plan_files
+    from pipeline.plan import plan_documents
 
     loaded = load_plans(read_plan_files(find_plans(plans)), year)
+    plan_documents(loaded)  # two plans that would write one file
     for plan in loaded:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")
 
@@ -197,15 +207,55 @@ def validate(plans, year) -> None:
 @OUTPUT_OPTION
 @TEMPLATES_OPTION
 @YEAR_OPTION
-def list_documents(plans, output, templates, year) -> None:
-    """Vis de dokumenter, en kørsel vil lave, og om hvert er opdateret."""
-    from pipeline.build import document_states
+@TODAY_OPTION
+def list_documents(plans, output, templates, year, today) -> None:
+    """Vis de dokumenter, en kørsel vil lave eller fjerne, og om hvert er opdateret."""
+    from pipeline.build import BuildOptions, document_states
 
     def warn(message: str) -> None:
         click.echo(f"Advarsel: {message}", err=True)
 
-    for state in document_states(tuple(plans), output, templates, year, warn):
+    options = BuildOptions(plans=tuple(plans), output=output, templates=templates, year=year,
+                           today=today.date() if today else None)
+    for state in document_states(options, warn):
         click.echo(f"{state.path}  ({state.reason})")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FIL...")
+@OUTPUT_OPTION
+@TEMPLATES_OPTION
+@YEAR_OPTION
+def accept(files, output, templates, year) -> None:
+    """Gør filen, som den er nu, til den gældende udgave af sit dokument.
+
+    En "(ny version)"-fil får dokumentets eget navn, og den hidtidige fil gemmes som
+    "(erstattet)". Pipelinen lader den godkendte fil være, til dokumentets data eller skabelon
+    ændres igen; så skrives en ny version ved siden af.
+    """
+    from pipeline.accept import accept as run_accept
+    from pipeline.build import BuildOptions
+
+    for line in run_accept(tuple(files), BuildOptions(output=output, templates=templates, year=year)):
+        click.echo(line)
+
+
+@cli.command()
+@OUTPUT_OPTION
+@TODAY_OPTION
+def clean(output, today) -> None:
+    """Slet de filer i outputmappen, pipelinen har skrevet, og som ingen har ændret.
+
+    Dokumenter til holdte møder, filer rettet i hånden og filer, pipelinen ikke har skrevet,
+    bevares; kommandoen siger hvilke. (Det er det, `make clean` gør med outputmappen.)
+    """
+    from pipeline.accept import clean as run_clean
+    from pipeline.build import Rules, copenhagen_today
+
+    result = run_clean(output, Rules(today.date() if today else copenhagen_today()))
+    click.echo(f"Slettet {len(result.removed)} fil(er), som pipelinen har skrevet.")
+    for path, why in result.kept.items():
+        click.echo(f"bevaret: {path} ({why})")
 
 
 @cli.command(name="check-templates")

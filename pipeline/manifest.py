@@ -42,6 +42,8 @@ class Entry:
     size: int
     mtime_ns: int
     new_version_of: str | None = None  # set for "… (ny version).docx" files beside an edited one
+    plan: str | None = None  # the plan file the document belongs to (None: written before that was kept)
+    accepted: bool = False  # a case officer's version, made valid with `pipeline accept`
 
     @classmethod
     def from_json(cls, data: object) -> Entry:
@@ -54,7 +56,8 @@ class Entry:
                 or not isinstance(entry.parts, dict)
                 or not all(isinstance(k, str) and isinstance(v, str) for k, v in entry.parts.items())
                 or not all(type(number) is int and number >= 0 for number in (entry.size, entry.mtime_ns))
-                or not isinstance(entry.new_version_of, (str, type(None)))):
+                or not all(isinstance(text, (str, type(None))) for text in (entry.new_version_of, entry.plan))
+                or type(entry.accepted) is not bool):
             raise ValueError("not an entry")
         return entry
 
@@ -105,6 +108,7 @@ class Manifest:
     output: Path
     entries: dict[str, Entry] = field(default_factory=dict)
     inputs: str = ""  # hash of all inputs of the last complete, clean build
+    today: str = ""  # the day that build counted as today (ISO); meetings before it were closed
     warnings: list[str] = field(default_factory=list)  # Danish: damaged state found while loading
 
     @property
@@ -132,8 +136,8 @@ class Manifest:
             data = json.loads(path.read_bytes().decode("utf-8"))
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError("another format")
-            entries, inputs = data.get("entries"), data.get("inputs", "")
-            if not isinstance(entries, dict) or not isinstance(inputs, str):
+            entries, inputs, today = data.get("entries"), data.get("inputs", ""), data.get("today", "")
+            if not isinstance(entries, dict) or not isinstance(inputs, str) or not isinstance(today, str):
                 raise ValueError("not a manifest")
             loaded = {name: Entry.from_json(entry) for name, entry in entries.items()}
         except (OSError, ValueError, TypeError) as error:
@@ -145,6 +149,7 @@ class Manifest:
             else:
                 self.entries[name] = entry
         self.inputs = inputs if len(loaded) == len(self.entries) else ""
+        self.today = today
 
     def _replay(self, repair: bool) -> None:
         path = self.folder / JOURNAL
@@ -210,7 +215,7 @@ class Manifest:
 
     def save(self) -> None:
         """Write the manifest atomically and drop the journal it now includes."""
-        data = {"format": FORMAT, "inputs": self.inputs,
+        data = {"format": FORMAT, "inputs": self.inputs, "today": self.today,
                 "entries": {path: asdict(e) for path, e in sorted(self.entries.items())}}
         atomic_write(self.folder / MANIFEST,
                      json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))

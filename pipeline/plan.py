@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from pathlib import PurePosixPath
 
 from pipeline.danish import file_name_part
+from pipeline.errors import InputError, Problem
 from pipeline.model import Activity, Committee, Document, DocumentKind, Plan
 
 
@@ -24,25 +24,38 @@ def output_path(kind: DocumentKind, year: int, committee: Committee | None = Non
 
 
 def plan_documents(plans: Iterable[Plan]) -> list[Document]:
-    """Return every document the plans call for, one per output path, sorted by path.
+    """Return every document the plans (one per year) call for, one per output path, sorted by path.
 
-    Plans for the same year are one plan: their overview and status reports show the rows of
-    all of them, and rows from several files that call for the same document are merged into it.
-    """
-    by_year: dict[int, list[Plan]] = defaultdict(list)
-    for plan in plans:
-        by_year[plan.year].append(plan)
+    Each document belongs to exactly one plan; rows of one plan that call for the same file are
+    one document. Raise InputError when two plans would write the same file (naming both files,
+    and the rows)."""
+    problems: list[Problem] = []  # (two plans for one year are refused when they are loaded)
     documents: list[Document] = []
-    for year, group in sorted(by_year.items()):
-        documents.extend(_year_documents(year, group))
+    owners: dict[PurePosixPath, Document] = {}
+    for plan in plans:
+        for document in _plan_documents(plan):
+            other = owners.setdefault(document.path, document)
+            if other is not document:
+                problems.append(_collision(document, other))
+            documents.append(document)
+    if problems:
+        raise InputError(problems)
     return sorted(documents, key=lambda d: d.path)
 
 
-def _year_documents(year: int, plans: list[Plan]) -> list[Document]:
-    activities = tuple(sorted((a for p in plans for a in p.activities), key=_chronological))
-    initiatives = tuple(i for p in plans for i in p.initiatives)
-    has_status = any(p.has_status for p in plans)
-    files = tuple(p.file for p in plans)
+def _collision(document: Document, other: Document) -> Problem:
+    """Return the problem of two plans' rows that would write one file."""
+    def rows(of: Document) -> str:
+        return ", ".join(f"række {a.source.row}" for a in of.activities) or "oversigten"
+
+    return Problem(document.plans[0], f"{rows(document)} giver filen {document.path}, som {other.plans[0]} "
+                   f"({rows(other)}) også giver; ret datoen eller udvalget i den ene plan")
+
+
+def _plan_documents(plan: Plan) -> list[Document]:
+    year = plan.year
+    activities = tuple(sorted(plan.activities, key=_chronological))
+    files = (plan.file,)
 
     # Keyed by output path: rows that map to one file are one document, whatever else differs.
     calls: dict[PurePosixPath, tuple[DocumentKind, Committee, date, list[Activity]]] = {}
@@ -54,17 +67,28 @@ def _year_documents(year: int, plans: list[Plan]) -> list[Document]:
                 calls.setdefault(path, (kind, committee, day, []))[3].append(activity)
 
     documents = [Document(kind, output_path(kind, year), year, shown=activities,
-                          has_status=has_status, plans=files)
+                          has_status=plan.has_status, plans=files)
                  for kind in (DocumentKind.OVERVIEW, DocumentKind.WEBPAGE)]
     for path, (kind, committee, day, rows) in calls.items():
         if kind is DocumentKind.ORIENTATION:
             shown, for_committee = activities, ()
         else:
             shown = _same_matter(rows, activities)
-            for_committee = tuple(i for i in initiatives if i.committee in (None, committee))
+            for_committee = tuple(i for i in plan.initiatives if i.committee in (None, committee))
         documents.append(Document(kind, path, year, committee, day, tuple(rows), shown, for_committee,
-                                  has_status, files))
+                                  plan.has_status, files))
     return documents
+
+
+def meeting_date(path: PurePosixPath) -> date | None:
+    """Return the meeting date in a Word document's output path (`2017-05-30_BSU_droeftelse.docx`),
+    or None for a path without one (an overview). The inverse of `output_path`'s naming."""
+    stem = path.stem.split(" (", 1)[0]  # "… (ny version).docx" belongs to the same meeting
+    head = stem.split("_", 1)[0]
+    try:
+        return date.fromisoformat(head) if len(head) == 10 else None
+    except ValueError:
+        return None
 
 
 def _same_matter(rows: list[Activity], activities: tuple[Activity, ...]) -> tuple[Activity, ...]:

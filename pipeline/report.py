@@ -14,6 +14,7 @@ class Outcome(enum.Enum):
     FAILED = "fejlede"
     PRESERVED = "bevaret pga. manuelle ændringer"
     REMOVED = "fjernet"
+    CLOSED = "afsluttet"  # a held meeting's document: never rewritten, replaced or removed
 
 
 @dataclass

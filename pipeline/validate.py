@@ -41,13 +41,21 @@ def validate(workbook: Workbook, year: int | None = None) -> Plan:
 
 
 def check_together(plans: Sequence[Plan]) -> list[Problem]:
-    """Return what stops several plans from being built together: one committee written two ways.
+    """Return what stops several plans from being built together: two plans for one year, or one
+    committee written two ways.
 
-    Documents are named by committee abbreviation, so two plans that spell one file name (as a
-    Windows share compares names) with different committees would write two committees'
-    documents to one file.
+    Each document belongs to one plan, and a year's overview is one file, so a year has one plan
+    (a CSV copy beside the workbook is a second plan). Documents are named by committee
+    abbreviation, so two plans that spell one file name (as a Windows share compares names)
+    with different committees would write two committees' documents to one file.
     """
     problems: list[Problem] = []
+    years: dict[int, Plan] = {}
+    for plan in plans:
+        other = years.setdefault(plan.year, plan)
+        if other is not plan:
+            problems.append(Problem(plan.file, f"planen gælder {plan.year} ligesom {other.file}; der må kun "
+                                    "være én plan pr. år – flyt den ene ud af mappen, eller ret dens år"))
     first: dict[str, tuple[Committee, str]] = {}
     for plan in plans:
         used = dict.fromkeys(c for activity in plan.activities if activity.kinds for c in activity.committees)

@@ -294,8 +294,8 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
     gc.freeze()
-    for module in warm:
-        importlib.import_module(module)
+    for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
+        _guarded(importlib.import_module, module)
 
 
 class _Stop(BaseException):

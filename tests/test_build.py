@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import docx
@@ -41,9 +42,13 @@ def project(tmp_path) -> Path:
     return tmp_path
 
 
+# Before every meeting of the sample plan, so that no document of it is closed yet.
+BEFORE_THE_MEETINGS = date(2017, 1, 1)
+
+
 def options(project: Path, **changes) -> BuildOptions:
     settings = dict(plans=(project / "input" / SAMPLE.name,), output=project / "output",
-                    templates=project / "templates", jobs=2)
+                    templates=project / "templates", jobs=2, today=BEFORE_THE_MEETINGS)
     return BuildOptions(**{**settings, **changes})
 
 
@@ -242,8 +247,7 @@ def test_a_hand_edited_document_survives_and_the_new_version_goes_beside_it(proj
     again = build(options(project))
     assert original.read_bytes() == edited and written(again) == set()
     assert ORIENTATION in again.files[Outcome.PRESERVED]
-    states = {s.path: s.reason for s in document_states(
-        options(project).plans, project / "output", project / "templates", None)}
+    states = {s.path: s.reason for s in document_states(options(project))}
     assert states[ORIENTATION] == "manuelt ændret – bevares"
 
 
@@ -275,15 +279,14 @@ def test_a_document_that_cannot_be_written_fails_alone(project):
 def test_list_says_why_a_document_is_stale(project):
     build(options(project))
     edit_cell(project, "C7", "Cykeltur med borgmesteren")
-    states = {s.path: s.reason for s in document_states(
-        options(project).plans, project / "output", project / "templates", None)}
+    states = {s.path: s.reason for s in document_states(options(project))}
     assert states[ORIENTATION] == "ændret: data"
     assert states["droeftelser/2017-05-30_BSU_droeftelse.docx"] == "opdateret"
 
 
 def cli(project: Path, *args: str, **kwargs) -> subprocess.Popen:
     command = [sys.executable, "-m", "pipeline", "build", str(project / "input" / SAMPLE.name),
-               "-o", str(project / "output"), "-t", str(project / "templates"), *args]
+               "-o", str(project / "output"), "-t", str(project / "templates"), "--today", "2017-01-01", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, **kwargs)
 
@@ -376,6 +379,6 @@ def test_quiet_log_file_and_plain_lines_when_not_a_terminal(project):
     assert process.returncode == 0
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].endswith("Resultat: skrevet 9, uændret 0, fejlede 0, "
-                                                 "bevaret pga. manuelle ændringer 0, fjernet 0.")
+                                                 "bevaret pga. manuelle ændringer 0, fjernet 0, afsluttet 0.")
     logged = log.read_text("utf-8")
     assert f"skrevet: {ORIENTATION}" in logged and logged[:4].isdigit()

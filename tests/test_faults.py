@@ -70,8 +70,7 @@ def hand_edit(path: Path, text: str = "Tilføjet af sekretariatet under kørslen
 
 
 def states(project: Path) -> dict[str, str]:
-    return {s.path: s.reason for s in document_states(options(project).plans, project / "output",
-                                                      project / "templates", None)}
+    return {s.path: s.reason for s in document_states(options(project))}
 
 
 # --- An edit saved while a build replaces files --------------------------------------------------

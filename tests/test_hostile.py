@@ -146,11 +146,11 @@ def test_a_name_belongs_to_one_committee_only(tmp_path: Path) -> None:
 def test_two_plans_that_name_one_committee_differently_cannot_be_built_together(tmp_path: Path) -> None:
     first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", [DISCUSSION])))
     second = validate(read_workbook(write_xlsx(
-        tmp_path / "b_2017.xlsx", [("30. maj", "Tema", "Drøftelse: Hvem?", "BSU")],
+        tmp_path / "b_2018.xlsx", [("30. maj", "Tema", "Drøftelse: Hvem?", "BSU")],
         sheets={"Udvalg": [("Forkortelse", "Navn"), ("BSU", "Børne- og skoleudvalget")]})))
     assert check_together([first, first]) == []
     assert [str(problem) for problem in check_together([first, second])] == [
-        'b_2017.xlsx: udvalget "BSU" (Børne- og skoleudvalget) får de samme filnavne som "BSU" '
+        'b_2018.xlsx: udvalget "BSU" (Børne- og skoleudvalget) får de samme filnavne som "BSU" '
         "(Børne- og Skoleudvalget) i a_2017.xlsx; skriv udvalget ens i arket Udvalg i alle planerne"]
 
 

@@ -9,7 +9,7 @@ from pipeline.errors import InputError
 from pipeline.model import DocumentKind
 from pipeline.plan import output_path, plan_documents
 from pipeline.read import read_workbook
-from pipeline.validate import validate
+from pipeline.validate import check_together, validate
 
 EXPECTED_SAMPLE = [
     "droeftelser/2017-05-30_BSU_droeftelse.docx",
@@ -128,9 +128,21 @@ def test_two_rows_for_one_file_are_one_document(tmp_path):
     assert len(notes) == 1 and len(notes[0].activities) == 2
 
 
-def test_two_plans_for_one_year_share_their_overview(tmp_path):
-    first = write_xlsx(tmp_path / "a_2017.xlsx", [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")])
-    second = write_xlsx(tmp_path / "b_2017.xlsx", [("8. maj", "Tema", "Cykeltur", "Borgere")])
-    documents = plan_documents([validate(read_workbook(first)), validate(read_workbook(second))])
-    overview = next(d for d in documents if d.kind is DocumentKind.OVERVIEW)
-    assert [a.source.file for a in overview.shown] == ["b_2017.xlsx", "a_2017.xlsx"]
+def test_two_plans_for_one_year_are_one_plan_too_many(tmp_path):
+    first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")])))
+    second = validate(read_workbook(write_xlsx(tmp_path / "b_2017.xlsx", [("8. maj", "Tema", "Cykeltur", "Borgere")])))
+    assert [str(problem) for problem in check_together([first, second])] == [
+        "b_2017.xlsx: planen gælder 2017 ligesom a_2017.xlsx; der må kun være én plan pr. år – flyt den ene ud af "
+        "mappen, eller ret dens år"]
+
+
+def test_two_plans_that_would_write_one_file_name_both_files_and_rows(tmp_path):
+    first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")])))
+    second = validate(read_workbook(write_xlsx(
+        tmp_path / "b_2018.xlsx", [("8. maj", "Tema", "Cykeltur", "Borgere"),
+                                   ("30. maj 2017", "Tema", "Drøftelse: Hvem?", "BSU")])))
+    with pytest.raises(InputError) as raised:
+        plan_documents([first, second])
+    assert [str(problem) for problem in raised.value.problems] == [
+        "b_2018.xlsx: række 3 giver filen droeftelser/2017-05-30_BSU_droeftelse.docx, som a_2017.xlsx (række 2) "
+        "også giver; ret datoen eller udvalget i den ene plan"]

@@ -328,10 +328,10 @@ CASES: list[Case] = [
          _xlsx([DISCUSSION], sheets={"Indsatser": [("Navn", "Beskrivelse", "Type"),
                                                    ("Fortællinger", "x", "kommende")]}),
          lines=errors(f'{PLAN}, ark "Indsatser": arket har ingen overskriftsrække med kolonnerne "Indsats"')),
-    Case("two_plans_for_the_same_year", _two_plans, exit_code=0, documents=OVERVIEWS | {ORIENTATION, BSU_NOTE},
-         texts={BSU_NOTE: ("Hvilke fortællinger skal vi bruge?", "Hvem skal høre fortællingerne?"),
-                ORIENTATION: ("Aktivitet fra den første plan", "Aktivitet fra tillægget"),
-                HTML: ("Aktivitet fra den første plan", "Aktivitet fra tillægget")}),
+    # One plan a year: each document belongs to one plan (a supplement goes into the plan itself).
+    Case("two_plans_for_the_same_year", _two_plans, lines=errors(
+        f"tillaeg_2017.csv: planen gælder 2017 ligesom {PLAN}; der må kun være én plan pr. år – flyt den "
+        "ene ud af mappen, eller ret dens år")),
     # --- CSV --------------------------------------------------------------------------------------
     Case("csv_in_mixed_encodings", _mixed_encoding, exit_code=0, documents=OVERVIEWS | {BSU_NOTE},
          texts={BSU_NOTE: ("Ørkenvandring på Ærø", "Hvad gør vi på Ærø?"),
