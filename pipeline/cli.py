@@ -147,6 +147,21 @@ def validate(plans, year) -> None:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")
 
 
+@cli.command(name="new-plan")
+@click.argument("year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ")
+def new_plan(year) -> None:
+    """Lav en ny, tom plan for året ÅÅÅÅ: input/implementeringsplan_ÅÅÅÅ.xlsx.
+
+    Regnearket har rullelister til Status, Dokumenttype og udvalg, udvalgsregistret og en
+    vejledning. En eksisterende fil bliver aldrig overskrevet.
+    """
+    from pipeline.build import INPUT
+    from pipeline.newplan import write_new_plan
+
+    path = write_new_plan(INPUT, year)
+    click.echo(f"Ny plan: {path}. Åbn den i Excel, og udfyld arket Plan (se arket Vejledning).")
+
+
 @cli.command(name="list")
 @PLAN_ARGUMENT
 @OUTPUT_OPTION
