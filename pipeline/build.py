@@ -21,7 +21,7 @@ from pipeline import __version__
 from pipeline.errors import InputError, LockedError, OutputError, TemplateError, UsageError
 from pipeline.manifest import FOLDER, Entry, Manifest
 from pipeline.model import Document, DocumentKind, Plan
-from pipeline.read import PLAN_SUFFIXES
+from pipeline.read import MARKED_COPY_SUFFIX, PLAN_SUFFIXES
 from pipeline.report import Outcome, Report
 from pipeline.write import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
 
@@ -55,7 +55,11 @@ class Listener:
 # --- Gathering (reads only) ----------------------------------------------------------------------
 
 def find_plans(paths: Iterable[Path] = ()) -> list[Path]:
-    """Return the plan files to build: those given, else every .xlsx/.csv in input/."""
+    """Return the plan files to build: those given, else every .xlsx/.csv in input/.
+
+    Excel's lock files (`~$…`), hidden files and the marked copies `validate --mark` writes
+    beside a plan are not plans.
+    """
     paths = list(paths)
     if paths:
         for path in paths:
@@ -65,6 +69,7 @@ def find_plans(paths: Iterable[Path] = ()) -> list[Path]:
     found = sorted(
         path for path in INPUT.glob("*")
         if path.suffix.casefold() in PLAN_SUFFIXES and not path.name.startswith(("~$", "."))
+        and not path.stem.endswith(MARKED_COPY_SUFFIX)
     ) if INPUT.is_dir() else []
     if not found:
         raise UsageError(f"Der er ingen planer (.xlsx eller .csv) i mappen {INPUT}/.")

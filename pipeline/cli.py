@@ -82,9 +82,12 @@ def _print_error(error: PipelineError) -> None:
     if isinstance(error, InputError):
         for problem in error.problems:
             click.echo(f"Fejl: {problem}", err=True)
+        notes = getattr(error, "__notes__", ())  # e.g. where validate --mark put the marked copies
+        for note in notes:
+            click.echo(note, err=True)
         count = len(error.problems)
-        click.echo(f"{count} fejl fundet. Ret regnearket og prøv igen; intet er skrevet."
-                   if count > 1 else "Ret regnearket og prøv igen; intet er skrevet.", err=True)
+        advice = "Ret regnearket og prøv igen." if notes else "Ret regnearket og prøv igen; intet er skrevet."
+        click.echo(f"{count} fejl fundet. {advice}" if count > 1 else advice, err=True)
     else:
         click.echo(f"Fejl: {error}", err=True)
 
@@ -138,11 +141,25 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 @cli.command()
 @PLAN_ARGUMENT
 @YEAR_OPTION
-def validate(plans, year) -> None:
-    """Læs og kontrollér planerne, vis alle fejl, og skriv intet."""
+@click.option("--mark", is_flag=True,
+              help="Gem også en kopi af hver plan med fejl, »<plan> (fejl markeret).xlsx«, hvor "
+                   "cellerne med fejl er røde og har en kommentar. Planen selv ændres ikke.")
+def validate(plans, year, mark) -> None:
+    """Læs og kontrollér planerne, og vis alle fejl. Uden --mark skrives intet."""
     from pipeline.build import find_plans, load_plans
 
-    loaded = load_plans(find_plans(plans), year)
+    files = find_plans(plans)
+    try:
+        loaded = load_plans(files, year)
+    except InputError as error:
+        if mark:
+            from pipeline.mark import mark_plans
+
+            for marked in mark_plans(files, error.problems):
+                error.add_note(f"Fejlene i {marked.plan.name} er markeret i kopien {marked.copy}; planen "
+                               "selv er ikke ændret." if marked.copy else
+                               f"Der kunne ikke laves en markeret kopi af {marked.plan.name}: {marked.reason}.")
+        raise
     for plan in loaded:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")
 
