@@ -156,9 +156,7 @@ def validate(plans, year, mark) -> None:
             from pipeline.mark import mark_plans
 
             for marked in mark_plans(files, error.problems):
-                error.add_note(f"Fejlene i {marked.plan.name} er markeret i kopien {marked.copy}; planen "
-                               "selv er ikke ændret." if marked.copy else
-                               f"Der kunne ikke laves en markeret kopi af {marked.plan.name}: {marked.reason}.")
+                error.add_note(str(marked))  # printed after the problems
         raise
     for plan in loaded:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")

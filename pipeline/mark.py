@@ -31,6 +31,7 @@ CSV_SHEET = "Plan"  # the sheet a CSV plan's cells are copied into
 FILL = "FFC7CE"  # Excel's "light red fill"
 COMMENT_AUTHOR = "pipeline"
 _EXCEL_TEXT = 32_767  # the most characters an Excel cell holds
+Place = tuple[str, int, int]  # a cell of the copy: sheet title, 1-based row and column
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class MarkedCopy:
     plan: Path
     copy: Path | None
     reason: str = ""
+
+    def __str__(self) -> str:
+        if self.copy is not None:
+            return f"Fejlene i {self.plan.name} er markeret i kopien {self.copy}; planen selv er ikke ændret."
+        return f"Der kunne ikke laves en markeret kopi af {self.plan.name}: {self.reason}."
 
 
 def marked_copy_path(plan: Path) -> Path:
@@ -88,8 +94,6 @@ def marked_bytes(path: Path, cells: Workbook, problems: Sequence[Problem]) -> by
 
 
 # --- Where each problem is -----------------------------------------------------------------------
-
-Place = tuple[str, int, int]  # sheet title in the copy, 1-based row and column
 
 
 def _locate(cells: Workbook, problems: Sequence[Problem]) -> list[tuple[Problem, list[Place]]]:

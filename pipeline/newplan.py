@@ -53,7 +53,10 @@ def write_new_plan(folder: Path, year: int, committees: Sequence[Committee] = DE
         raise UsageError(f"{target} findes allerede, og den overskrives ikke. Omdøb eller flyt den, "
                          "hvis du vil have en ny, tom plan.")
     data = new_plan_bytes(year, committees)
-    atomic_write(target, data)
+    try:
+        atomic_write(target, data)
+    except OSError as error:
+        raise UsageError(f"{target} kan ikke skrives ({error.strerror or error}).") from None
     return target
 
 

@@ -136,6 +136,15 @@ def test_new_plan_never_overwrites(project):
     assert [p.name for p in (project / "input").iterdir()] == [NAME]  # no temporary file left
 
 
+def test_an_input_that_is_a_file_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "input").write_text("not a folder")
+    result = run("new-plan", 2019)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Fejl: {Path('input', NAME)} kan ikke skrives (")
+    assert "Traceback" not in result.output
+
+
 def test_the_workbook_bytes_do_not_depend_on_the_clock(project):
     data = (project / "input" / NAME).read_bytes()
     assert new_plan_bytes(2019) == data
