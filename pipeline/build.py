@@ -30,7 +30,7 @@ from pipeline.errors import (
 )
 from pipeline.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
 from pipeline.model import Document, DocumentKind, Plan
-from pipeline.read import PLAN_SUFFIXES, not_a_file, read_plan_bytes
+from pipeline.read import MARKED_COPY_SUFFIX, PLAN_SUFFIXES, not_a_file, read_plan_bytes
 from pipeline.report import Outcome, Report
 from pipeline.write import (
     OutputBudget,
@@ -93,7 +93,11 @@ class Listener:
 # --- Gathering (reads only) ----------------------------------------------------------------------
 
 def find_plans(paths: Iterable[Path] = ()) -> list[Path]:
-    """Return the plan files to build: those given, else every .xlsx/.csv in input/."""
+    """Return the plan files to build: those given, else every .xlsx/.csv in input/.
+
+    Excel's lock files (`~$…`), hidden files and the marked copies `validate --mark` writes
+    beside a plan are not plans.
+    """
     paths = list(paths)
     if paths:
         for path in paths:
@@ -103,7 +107,7 @@ def find_plans(paths: Iterable[Path] = ()) -> list[Path]:
     found = sorted(
         path for path in INPUT.glob("*")
         if path.suffix.casefold() in PLAN_SUFFIXES and not path.name.startswith(("~$", "."))
-        and path.is_file()
+        and path.is_file() and not path.stem.endswith(MARKED_COPY_SUFFIX)
     ) if INPUT.is_dir() else []
     if not found:
         raise UsageError(f"Der er ingen planer (.xlsx eller .csv) i mappen {INPUT}/.")

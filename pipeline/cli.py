@@ -131,9 +131,12 @@ def _print_error(error: PipelineError) -> None:
     if isinstance(error, InputError):
         for problem in error.problems:
             click.echo(f"Fejl: {problem}", err=True)
+        notes = getattr(error, "__notes__", ())  # e.g. where validate --mark put the marked copies
+        for note in notes:
+            click.echo(note, err=True)
         count = len(error.problems)
-        click.echo(f"{count} fejl fundet. Ret regnearket og prøv igen; intet er skrevet."
-                   if count > 1 else "Ret regnearket og prøv igen; intet er skrevet.", err=True)
+        advice = "Ret regnearket og prøv igen." if notes else "Ret regnearket og prøv igen; intet er skrevet."
+        click.echo(f"{count} fejl fundet. {advice}" if count > 1 else advice, err=True)
     else:
         click.echo(f"Fejl: {error}", err=True)
 
@@ -191,15 +194,42 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 @cli.command()
 @PLAN_ARGUMENT
 @YEAR_OPTION
-def validate(plans, year) -> None:
-    """Læs og kontrollér planerne, vis alle fejl, og skriv intet."""
+@click.option("--mark", is_flag=True,
+              help="Gem også en kopi af hver plan med fejl, »<plan> (fejl markeret).xlsx«, hvor "
+                   "cellerne med fejl er røde og har en kommentar. Planen selv ændres ikke.")
+def validate(plans, year, mark) -> None:
+    """Læs og kontrollér planerne, og vis alle fejl. Uden --mark skrives intet."""
     from pipeline.build import find_plans, load_plans, read_plan_files
     from pipeline.plan import plan_documents
 
-    loaded = load_plans(read_plan_files(find_plans(plans)), year)
-    plan_documents(loaded)  # two plans that would write one file
+    files = find_plans(plans)
+    try:
+        loaded = load_plans(read_plan_files(files), year)
+        plan_documents(loaded)  # two plans that would write one file
+    except InputError as error:
+        if mark:
+            from pipeline.mark import mark_plans
+
+            for marked in mark_plans(files, error.problems):
+                error.add_note(str(marked))  # printed after the problems
+        raise
     for plan in loaded:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")
+
+
+@cli.command(name="new-plan")
+@click.argument("year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ")
+def new_plan(year) -> None:
+    """Lav en ny, tom plan for året ÅÅÅÅ: input/implementeringsplan_ÅÅÅÅ.xlsx.
+
+    Regnearket har rullelister til Status, Dokumenttype og udvalg, udvalgsregistret og en
+    vejledning. En eksisterende fil bliver aldrig overskrevet.
+    """
+    from pipeline.build import INPUT
+    from pipeline.newplan import write_new_plan
+
+    path = write_new_plan(INPUT, year)
+    click.echo(f"Ny plan: {path}. Åbn den i Excel, og udfyld arket Plan (se arket Vejledning).")
 
 
 @cli.command(name="list")

@@ -54,7 +54,10 @@ NOT_A_PERIOD = f"er ikke en dato eller periode, som kan læses {_EXAMPLES}"
 
 _YEAR = r"(?:\s+(?P<year>\d{4}))?"
 _ISO = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})")
-_NUMERIC = re.compile(r"(?P<day>\d{1,2})\s*[./]\s*(?P<month>\d{1,2})\s*[./-]\s*(?P<year>\d{4})")
+# Day first, as Danish Excel writes a short date into a CSV file (19-06-2017, 19-06-17) and as
+# people type it (19.6.2017, 19/6/17). A date needs all three parts, so no word range
+# ("Juni-september") and no bare number can be taken for one.
+_NUMERIC = re.compile(r"(?P<day>\d{1,2})\s*[./-]\s*(?P<month>\d{1,2})\s*[./-]\s*(?P<year>\d{4}|\d{2})")
 _DAY_MONTH = re.compile(r"(?P<day>\d{1,3})\.?\s*(?P<month>[a-zæøå]+\.?)" + _YEAR)
 _WEEK = re.compile(r"uge\s*(?P<week>\d{1,2})" + _YEAR)
 _QUARTER = re.compile(r"(?P<quarter>[1-4])\.?\s*kvartal" + _YEAR)
@@ -66,6 +69,8 @@ def parse_period(text: str, year: int) -> Period:
     """Return the period a Danish date label names, in `year` unless the label gives one."""
     label = normalise_text(text).replace("\n", " ")
     key = _DASHES.sub("-", label.casefold())
+    if (day := _numeric_date(key, year)) is not None:
+        return period_from_date(day)
     start, end = _parse_key(key, year)
     return Period(start, end, label)
 
@@ -76,6 +81,27 @@ def period_from_date(value: date) -> Period:
     return Period(day, day, danish.short_date(day))
 
 
+def _numeric_date(key: str, year: int) -> date | None:
+    """Return the day a date written in digits names (`2017-06-19`, `19-06-2017`, `9.6.17`), or None.
+
+    Such a date is labelled like a date cell (`19. juni 2017`): a CSV file that Danish Excel
+    saved with `19-06-2017` then gives the same documents as the workbook it came from.
+    A two-digit year is the one nearest the plan year (`17` in a 2017 plan is 2017, `99` is 1999).
+    """
+    if match := _ISO.fullmatch(key):
+        _check_year(int(match["year"]))
+        return _day(int(match["year"]), int(match["month"]), int(match["day"]))
+    if match := _NUMERIC.fullmatch(key):
+        written = int(match["year"])
+        if len(match["year"]) == 2:
+            century = year - year % 100
+            written = min((century - 100 + written, century + written, century + 100 + written),
+                          key=lambda candidate: (abs(candidate - year), candidate))
+        _check_year(written)
+        return _day(written, int(match["month"]), int(match["day"]))
+    return None
+
+
 def _parse_key(key: str, year: int) -> tuple[date, date]:
     if key in ("løbende", "hele året"):
         return date(year, 1, 1), date(year, 12, 31)
@@ -83,10 +109,6 @@ def _parse_key(key: str, year: int) -> tuple[date, date]:
         whole = int(key)
         _check_year(whole)
         return date(whole, 1, 1), date(whole, 12, 31)
-    for pattern in (_ISO, _NUMERIC):
-        if match := pattern.fullmatch(key):
-            day = _day(int(match["year"]), int(match["month"]), int(match["day"]))
-            return day, day
     if (match := _DAY_MONTH.fullmatch(key)) and match["month"] in danish.month_numbers():
         month = danish.month_numbers()[match["month"]]
         day = _day(_year(match, year), month, int(match["day"]))

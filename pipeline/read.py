@@ -215,6 +215,9 @@ def _header_key(text: str) -> str:
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
 PLAN_SUFFIXES = EXCEL_SUFFIXES + CSV_SUFFIXES
+# `pipeline validate --mark` writes a copy of a bad plan beside it with this after its name; the
+# copy shows the problems and is not a plan of its own.
+MARKED_COPY_SUFFIX = " (fejl markeret)"
 
 
 def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
