@@ -28,7 +28,7 @@ HTML = "oversigter/implementeringsplan_2017.html"
 STATUS_HEADER = ("Dato", "Tema", "Aktivitet", "Deltagerkreds", "Status")
 
 # A plan with every status and every timeline form: a period, a single day, a meeting, the
-# whole year, and one wholly after the year.
+# whole year, and one wholly after the year; in date order, as the overview shows it.
 STATUS_ROWS = [
     ("Løbende", "Formidling til ledere", "Præsentation af visionen på ledermøder",
      "Ledergrupper", "I gang"),
@@ -38,9 +38,9 @@ STATUS_ROWS = [
     ("30. maj", "Fortællinger", "Drøftelse af de udvalgte indsatser", "BSU", "Udskudt"),
     ("Juni-september", "Formidling af indsatser", "Kampagne på hjemmesiden", "Administrationen",
      "Aflyst"),
+    ("19. juni", "Status", "Orienteringssag", "KMB", "Planlagt"),
     ("Juli-august", "Formidling af indsatser", "Artikler i lokalavisen", "Administrationen",
      "Udskudt"),
-    ("19. juni", "Status", "Orienteringssag", "KMB", "Planlagt"),
     ("2018", "Seminar", "Introduktion for den nye kommunalbestyrelse", "Politikerne", "Udskudt"),
 ]
 STATUS_WORDS = {"Gennemført": "gennemført", "Aflyst": "aflyst", "Udskudt": "udskudt"}
@@ -119,3 +119,91 @@ def test_the_checker_finds_a_list_holding_more_than_items(tmp_path: Path,
                    "ul.forklaring li { display: inline-block; }\n", "utf-8")
     failures = pdf_ua_failures(render(sample_documents[PDF], templates))
     assert any(f.startswith("PDFUA1-L-KIDS-001") for f in failures), failures
+
+
+# --- The timeline shows status in words and signs, and its labels tell rows apart ---------------
+
+SIGNS = {"gennemført": "✓", "aflyst": "✕", "udskudt": "→"}
+# Each status row's timeline text (date, committees, note) followed by its sign and word.
+STATUS_TEXTS = [
+    "Marts · ✓ gennemført",
+    "8. maj · ✓ gennemført",
+    "21. maj · ✕ aflyst",
+    "30. maj · BSU · → udskudt",
+    "Juni-september · ✕ aflyst",
+    "Juli-august · → udskudt",
+    "2018 (efter 2017) · → udskudt",
+]
+LEGEND = ["✓ Gennemført: bjælken er fyldt helt ud",
+          "✕ Aflyst: bjælken eller mærket er streget over",
+          "→ Udskudt: bjælken eller mærket har prikket kant uden fyld"]
+
+
+def timeline_text(pdf: bytes) -> str:
+    """Return the PDF's text from the timeline heading on, white space collapsed."""
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(BytesIO(pdf)).pages)
+    return text[text.index("Tidslinje 2017"):]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_pdf_timeline_states_each_status_in_words_and_signs(split: bool, status_pdf: bytes,
+                                                            status_split_pdf: bytes) -> None:
+    text = timeline_text(status_split_pdf if split else status_pdf)
+    for legend in LEGEND:
+        assert legend in text
+    for expected in STATUS_TEXTS:
+        assert expected in text, expected
+    # Planned and started activities carry no status word in the timeline.
+    assert "19. juni · KMB Formidling af indsatser" in text
+    assert "ledermøder Løbende Grafisk" in text
+    assert text.count("gennemført") == 2 and text.count("aflyst") == 2 and text.count("udskudt") == 3
+
+
+def test_html_timeline_marks_each_status_with_a_pattern_sign_and_word(
+        status_plan: dict[str, Document]) -> None:
+    from lxml import html as lxml_html
+
+    tree = lxml_html.document_fromstring(render(status_plan[HTML], TEMPLATES))
+    rows = tree.findall(".//table[@class='tidslinje']/tbody/tr")
+    assert len(rows) == len(STATUS_ROWS)
+    legend = [" ".join(li.text_content().split()) for li in tree.findall(".//ul[@class='forklaring']/li")]
+    assert legend[-3:] == LEGEND
+    for row, (*_, status) in zip(rows, STATUS_ROWS):
+        word = STATUS_WORDS.get(status)
+        shape = row.find(".//div[@aria-hidden='true']")
+        text = " ".join(row.text_content().split())
+        if word is None:
+            assert not any(w in text for w in SIGNS), text
+            assert not set(shape.get("class").split()) & {"gennemfoert", "aflyst", "udskudt"}
+            continue
+        assert f"{SIGNS[word]} {word}" in text
+        form = {"gennemført": "gennemfoert"}.get(word, word)
+        assert form in row.get("class").split() and form in shape.get("class").split()
+        sign = row.find(".//span[@class='statustegn']")
+        assert sign.get("aria-hidden") == "true"  # the word is read, the sign only seen
+
+
+def test_timeline_labels_tell_the_samples_rows_apart(sample_documents: dict[str, Document]) -> None:
+    from pipeline.overview import LABEL_LENGTH, overview_variables
+
+    items = overview_variables(sample_documents[PDF], lambda a: {})["tidslinje"]
+    labels = [item["etiket"] for item in items]
+    assert len(set(labels)) == len(labels) == 13
+    assert all(len(label) <= LABEL_LENGTH for label in labels)
+    meetings = [label for label in labels if "Drøftelse af" in label]
+    assert [m.rsplit(" · ", 1)[1] for m in meetings] == ["30. maj", "6. juni", "13. juni"]
+    assert all(m.startswith("Fortællinger der illustrerer") for m in meetings)  # theme first
+    assert "Status: Orienteringssag" in labels
+    full = {item["etiket"]: item["fuld_tekst"] for item in items}
+    assert full["Status: Orienteringssag"] == "Status: Orienteringssag"
+    assert full[meetings[0]].startswith("Fortællinger der illustrerer Vision 2029 – Hvordan "
+                                        "realiseres Vision 2029: Drøftelse af de af chefgruppen")
+
+
+def test_timeline_labels_are_numbered_when_date_and_text_are_the_same(tmp_path: Path) -> None:
+    from pipeline.overview import overview_variables
+
+    rows = [("8. maj", "Tema", "Møde", "Chefgruppen")] * 3
+    documents = overview_of(write_xlsx(tmp_path / "implementeringsplan_2017.xlsx", rows))
+    labels = [t["etiket"] for t in overview_variables(documents[PDF], lambda a: {})["tidslinje"]]
+    assert labels == ["Tema: Møde · 8. maj (1)", "Tema: Møde · 8. maj (2)", "Tema: Møde · 8. maj (3)"]
