@@ -207,3 +207,11 @@ def test_timeline_labels_are_numbered_when_date_and_text_are_the_same(tmp_path: 
     documents = overview_of(write_xlsx(tmp_path / "implementeringsplan_2017.xlsx", rows))
     labels = [t["etiket"] for t in overview_variables(documents[PDF], lambda a: {})["tidslinje"]]
     assert labels == ["Tema: Møde · 8. maj (1)", "Tema: Møde · 8. maj (2)", "Tema: Møde · 8. maj (3)"]
+
+
+def test_the_pdf_is_made_without_a_warning_from_weasyprint(sample_documents: dict[str, Document],
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """The web page's narrow-screen rules must not reach WeasyPrint, which cannot read them."""
+    with caplog.at_level("WARNING"):
+        render(sample_documents[PDF], TEMPLATES)
+    assert [r.getMessage() for r in caplog.records if "WeasyPrint" in r.getMessage()] == []
