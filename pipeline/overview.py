@@ -203,7 +203,7 @@ def _timeline_item(activity: Activity, year: int, *, ongoing: bool, label: str) 
         "anker": anchor,
         "note": note,
         "status": activity.status.value.lower() if activity.status in MARKED_STATUSES else "",
-        "statusform": MARKED_STATUSES.get(activity.status, "") if activity.status else "",
+        "statusform": MARKED_STATUSES.get(activity.status, ""),
     }
 
 

@@ -100,7 +100,8 @@ def _set_properties(properties: Any, document: Document, context: dict[str, Any]
     properties.language = LANGUAGE
     properties.title = title(document, context)
     # The template's subject is the case officers' to word; without one, the plan names it.
-    properties.subject = _CONTROL.sub("", properties.subject or "").strip() or f"Implementeringsplan {document.year}"
+    subject = _CONTROL.sub("", properties.subject or "").strip()
+    properties.subject = subject or f"Implementeringsplan {document.year}"
     properties.comments = ""  # the template's note to case officers is not part of a document
 
 
@@ -108,7 +109,7 @@ def custom_properties(document: Document, context: dict[str, Any]) -> dict[str, 
     """Return the custom properties a case system reads: case number, committee, meeting date
     and document type (the case number is empty when the plan has none)."""
     values: dict[str, str | date | None] = {
-        "Sagsnr.": _CONTROL.sub("", str(context.get("sagsnr", ""))),
+        "Sagsnr.": str(context.get("sagsnr", "")),
         "Udvalg": document.committee.name if document.committee else "",
         "Udvalgsforkortelse": document.committee.abbreviation if document.committee else "",
         "Mødedato": document.date,
@@ -143,7 +144,7 @@ def _set_custom_properties(package: Any, values: dict[str, str | date]) -> None:
         if isinstance(value, date):
             etree.SubElement(element, f"{{{_VT}}}filetime").text = f"{value.isoformat()}T00:00:00Z"
         else:
-            etree.SubElement(element, f"{{{_VT}}}lpwstr").text = value
+            etree.SubElement(element, f"{{{_VT}}}lpwstr").text = _CONTROL.sub("", value)
     blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     if existing is not None:
         existing._blob = blob
