@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -39,11 +40,16 @@ from babel.dates import get_month_names
 
 from pipeline import danish
 from pipeline.errors import TemplateError
-from pipeline.model import Activity, Document, DocumentKind
+from pipeline.model import Activity, Document, DocumentKind, Status
 
 TEMPLATE = "oversigt.html"
 PDF_VARIANT = "pdf/ua-1"
-LABEL_LENGTH = 60  # characters of an activity's first line shown beside its timeline bar
+LABEL_LENGTH = 70  # characters of a timeline row's label (theme and activity, shortened)
+THEME_LENGTH = 30  # of which the theme takes at most this many
+ACTIVITY_LENGTH = 20  # and the activity at least this many
+# Statuses the timeline marks with a pattern, a sign and a word (the template draws them by
+# `statusform`); planned and started activities are drawn plainly.
+MARKED_STATUSES = {Status.DONE: "gennemfoert", Status.CANCELLED: "aflyst", Status.POSTPONED: "udskudt"}
 # An overview of more rows than SPLIT_ABOVE is laid out in parts of about PART_ROWS table rows
 # each (a timeline row counts more, see pipeline/overview_parts.py), so memory stays bounded
 # by a part (about 0.3 GB, where 10,000 rows took about 5 GB in one layout), and the build's
@@ -90,10 +96,13 @@ def overview_variables(document: Document, row: Callable[[Activity], dict[str, A
             groups.append(by_title[title])
         by_title[title]["raekker"].append(_table_row(activity, row))
 
-    timeline = [_timeline_item(a, year, ongoing=True) for a in ongoing]
-    timeline += [_timeline_item(a, year, ongoing=False) for a in dated]
+    in_order = [*ongoing, *dated]
+    timeline = [_timeline_item(a, year, ongoing=index < len(ongoing), label=label)
+                for index, (a, label) in enumerate(zip(in_order, _labels(in_order), strict=True))]
     forms = [form for form in ("periode", "loebende", "dag", "moede", "udenfor")
              if any(item["form"] == form for item in timeline)]
+    statuses = [{"form": form, "tekst": status.value} for status, form in MARKED_STATUSES.items()
+                if any(item["statusform"] == form for item in timeline)]
     return {
         "titel": f"Implementeringsplan {year}",
         "medie": "pdf" if document.kind is DocumentKind.OVERVIEW else "web",
@@ -102,6 +111,7 @@ def overview_variables(document: Document, row: Callable[[Activity], dict[str, A
         "maaneder": _months(),
         "tidslinje": timeline,
         "former": forms,
+        "statusser": statuses,
         "fortsaetter": any((item["foer"] or item["efter"]) and item["form"] != "udenfor"
                            for item in timeline),
     }
@@ -147,12 +157,14 @@ def year_fraction(day: date, year: int, *, end: bool = False) -> float:
     return (day.month - 1 + (day.day - (0 if end else 1)) / days) / 12
 
 
-def _timeline_item(activity: Activity, year: int, *, ongoing: bool) -> dict[str, Any]:
+def _timeline_item(activity: Activity, year: int, *, ongoing: bool, label: str) -> dict[str, Any]:
     """Return one line of the timeline: what to draw, where (fractions of the year) and its text.
 
     `form` is periode (a bar), loebende (a bar over the whole year), dag (a single day), moede
     (a single day naming committees) or udenfor (wholly before or after the year: an arrow at
     that end). `side` says where the text goes: right of `anker`, left of it, or inside the bar.
+    `etiket` is the row's label (`label`), `fuld_tekst` its theme and activity in full, and
+    `status`/`statusform` the status the timeline marks (empty for planned or started).
     """
     period = activity.period
     start = year_fraction(period.start, year)
@@ -177,7 +189,8 @@ def _timeline_item(activity: Activity, year: int, *, ongoing: bool) -> dict[str,
             side, anchor = (("hoejre", end) if end <= 0.62 else ("venstre", start) if start >= 0.38
                             else ("inde", start))
     return {
-        "etiket": _short(activity.text or activity.theme),
+        "etiket": label,
+        "fuld_tekst": _full_text(activity),
         "dato": period.label,
         "udvalg": committees,
         "form": form,
@@ -189,7 +202,46 @@ def _timeline_item(activity: Activity, year: int, *, ongoing: bool) -> dict[str,
         "side": side,
         "anker": anchor,
         "note": note,
+        "status": activity.status.value.lower() if activity.status in MARKED_STATUSES else "",
+        "statusform": MARKED_STATUSES.get(activity.status, ""),
     }
+
+
+def _one_line(text: str) -> str:
+    """Return a cell's lines on one line, joined with ` – `."""
+    return " – ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _full_text(activity: Activity) -> str:
+    """Return a timeline row's full text: `Tema: Aktivitet`, each on one line."""
+    return ": ".join(part for part in (_one_line(activity.theme), _one_line(activity.text)) if part)
+
+
+def _label(activity: Activity, limit: int = LABEL_LENGTH) -> str:
+    """Return a timeline row's label: the theme and the activity, each shortened, within `limit`."""
+    theme, text = _one_line(activity.theme), _one_line(activity.text)
+    if not (theme and text) or theme == text:
+        return _short(theme or text, limit)
+    theme = _short(theme, min(THEME_LENGTH, limit - ACTIVITY_LENGTH - 2))
+    return f"{theme}: {_short(text, limit - len(theme) - 2)}"
+
+
+def _labels(activities: list[Activity]) -> list[str]:
+    """Return the timeline labels of `activities`, told apart: where rows would share a label,
+    each gets its date (`· 30. maj`), and where that is shared too, its number among them."""
+    labels = [_label(a) for a in activities]
+    shared = {label for label, count in Counter(labels).items() if count > 1}
+    for index, activity in enumerate(activities):
+        if labels[index] in shared:
+            suffix = f" · {activity.period.label}"
+            labels[index] = _label(activity, LABEL_LENGTH - len(suffix)) + suffix
+    seen: Counter[str] = Counter()
+    repeated = {label for label, count in Counter(labels).items() if count > 1}
+    for index, label in enumerate(labels):
+        if label in repeated:
+            seen[label] += 1
+            labels[index] = f"{label} ({seen[label]})"
+    return labels
 
 
 def _short(text: str, limit: int = LABEL_LENGTH) -> str:
