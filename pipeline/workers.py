@@ -107,13 +107,15 @@ def _start(count: int, warm: tuple[str, ...] = ()) -> ProcessPoolExecutor:
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop a pool's workers at once: the build stopped (bad input, a held lock, Ctrl-C) and
-    they have written nothing, so they need not finish importing first. (Python 3.14 has a
-    public terminate_workers(); before it, the pool's processes are only in _processes.)"""
-    if hasattr(pool, "terminate_workers"):
-        pool.terminate_workers()
-    else:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
+    they have written nothing, so they need not finish importing first. Each unwinds what it
+    was doing (SIGTERM, see `_stop_worker`) and is waited for, briefly: a worker still
+    unwinding when the build exits would be killed with it, and leave its temporary files.
+    (The pool's processes are only in _processes before Python 3.14's terminate_workers().)"""
+    processes = list(getattr(pool, "_processes", {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
 class _ByRenderer:
