@@ -7,14 +7,13 @@ them, never here, so `pipeline --help` starts at once.
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
-from pipeline.errors import InputError, PipelineError
+from pipeline.errors import InputError, PipelineError, TemplateError
 
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")
 YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ",
@@ -23,6 +22,8 @@ TEMPLATES_OPTION = click.option("-t", "--templates", type=click.Path(path_type=P
                                 default=Path("templates"), help="Mappen med skabelonerne (standard: templates).")
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path), metavar="MAPPE",
                              default=Path("output"), help="Mappen, dokumenterne skrives i (standard: output).")
+VERBOSE_OPTION = click.option("-v", "--verbose", is_flag=True,
+                              help="Vis teknisk fejlinfo, hvis der sker en uventet fejl.")
 
 
 class _DanishHelp(click.HelpFormatter):
@@ -138,10 +139,13 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 @cli.command()
 @PLAN_ARGUMENT
 @YEAR_OPTION
-def validate(plans, year) -> None:
+@VERBOSE_OPTION
+@click.pass_context
+def validate(ctx: click.Context, plans, year, verbose) -> None:
     """Læs og kontrollér planerne, vis alle fejl, og skriv intet."""
     from pipeline.build import find_plans, load_plans
 
+    ctx.meta["verbose"] = verbose
     loaded = load_plans(find_plans(plans), year)
     for plan in loaded:
         click.echo(f"{plan.file}: {len(plan.activities)} aktiviteter i {plan.year} – ingen fejl fundet.")
@@ -152,26 +156,28 @@ def validate(plans, year) -> None:
 @OUTPUT_OPTION
 @TEMPLATES_OPTION
 @YEAR_OPTION
-def list_documents(plans, output, templates, year) -> None:
+@VERBOSE_OPTION
+@click.pass_context
+def list_documents(ctx: click.Context, plans, output, templates, year, verbose) -> None:
     """Vis de dokumenter, en kørsel vil lave, og om hvert er opdateret."""
     from pipeline.build import document_states
 
+    ctx.meta["verbose"] = verbose
     for state in document_states(tuple(plans), output, templates, year):
         click.echo(f"{state.path}  ({state.reason})")
 
 
 @cli.command(name="check-templates")
 @TEMPLATES_OPTION
-def check_templates(templates) -> None:
-    """Kontrollér skabelonerne: syntaks, ukendte variabler, krøllede anførselstegn og delte tags."""
+@VERBOSE_OPTION
+@click.pass_context
+def check_templates(ctx: click.Context, templates, verbose) -> None:
+    """Kontrollér skabelonerne: blokke, syntaks, ukendte variabler, krøllede anførselstegn og delte tags."""
     from pipeline.check import check_templates as run_check
 
-    problems = run_check(templates)
-    for problem in problems:
-        click.echo(f"Fejl: {problem}", err=True)
-    if problems:
-        click.echo(f"{len(problems)} problem(er) i skabelonerne.", err=True)
-        sys.exit(2)
+    ctx.meta["verbose"] = verbose
+    if problems := run_check(templates):
+        raise TemplateError(f"{len(problems)} problem(er) i skabelonerne i {templates}:\n" + "\n".join(problems))
     click.echo(f"Skabelonerne i {templates} er i orden.")
 
 
