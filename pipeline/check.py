@@ -33,14 +33,14 @@ from pipeline.context import build_context, sample_document
 from pipeline.model import TEMPLATES
 from pipeline.template_messages import SMART_QUOTES, describe_error, explain  # noqa: F401 (re-exported)
 from pipeline.template_source import (
-    OPENER, TAG, Paragraph, Place, Source, Tag, docx_comments, docx_sources, shorten, text_source,
+    OPENER, TAG, Place, Source, Tag, closes_block, docx_comments, docx_sources, opens_block,
+    shorten, text_source,
 )
 from pipeline.templating import environment
 
 WORD_TEMPLATES = ("orienteringssag.docx", "droeftelse.docx")
 HTML_TEMPLATE = "oversigt.html"
 
-_BLOCKS = {"for", "if", "macro", "call", "filter", "block", "with", "autoescape", "set"}
 _BRANCHES = {"else": {"if", "for"}, "elif": {"if"}}
 # What to put around a lone block tag so that Jinja can parse it on its own.
 _OPEN_FOR = {"for": "{% for x in y %}", "if": "{% if x %}", "macro": "{% macro x() %}",
@@ -220,7 +220,7 @@ class _Checker:
             self.say(tag, f'tagget "{tag.text}" er et Word-tag ({{%p … %}}, {{%tr … %}}), som ikke virker i en '
                           "HTML-skabelon", f'skriv "{tag.text[:2]} {tag.text[tag.text.index(" ") + 1:]}" i stedet')
             return False
-        if keyword in _BLOCKS and not (keyword == "set" and "=" in code):
+        if opens_block(keyword, code):
             code = f"{code}{{% end{keyword} %}}"
         elif keyword in _BRANCHES:
             block = "if" if keyword == "elif" else "for"
@@ -273,7 +273,7 @@ class _Checker:
             if raw is not None or keyword == "raw":
                 raw = tag if keyword == "raw" and raw is None else None if keyword == "endraw" else raw
                 continue
-            if keyword in _BLOCKS and not (keyword == "set" and "=" in tag.text):
+            if opens_block(keyword, tag.text):
                 stack.append(_Group(tag, keyword))
             elif keyword in _BRANCHES:
                 if stack and stack[-1].keyword in _BRANCHES[keyword]:
@@ -281,7 +281,7 @@ class _Checker:
                 else:
                     self.say(tag, f'"{tag.text}" står uden for en blok, det kan høre til',
                              f"slet det, eller tilføj det manglende {_example('if', tag.prefix)} før det")
-            elif keyword.startswith("end") and keyword[3:] in _BLOCKS:
+            elif closes_block(keyword):
                 wanted = keyword[3:]
                 own = next((group for group in reversed(stack) if group.keyword == wanted), None)
                 top = stack[-1] if stack else None
@@ -570,9 +570,9 @@ def _unbalanced_blocks(jinja: str) -> list[tuple[int, int]]:
         if raw or keyword == "raw":
             raw = (raw or keyword == "raw") and keyword != "endraw"
             continue
-        if keyword in _BLOCKS and not (keyword == "set" and "=" in text):
+        if opens_block(keyword, text):
             frames.append((tuple(stack), number))
-        elif frames and (keyword in _BRANCHES or (keyword.startswith("end") and keyword[3:] in _BLOCKS)):
+        elif frames and (keyword in _BRANCHES or closes_block(keyword)):
             before, opener = frames[-1]
             if tuple(stack) != before:
                 found.append((opener, number))
@@ -754,5 +754,5 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f'mente du "{close[0]}"?' if close else ""
 
 
-__all__ = ["HTML_TEMPLATE", "SMART_QUOTES", "WORD_TEMPLATES", "Paragraph", "check_template",
+__all__ = ["HTML_TEMPLATE", "SMART_QUOTES", "WORD_TEMPLATES", "check_template",
            "check_templates", "describe_error"]

@@ -31,6 +31,18 @@ OPENER = re.compile(r"\{\{|\{%|\{#")
 # Like docxtpl, only `{%p ` with the letter right after `{%` and then a space counts.
 _PREFIXED = re.compile(r"\{([%{#])(tr|tc|p|r) ")
 _KEYWORD = re.compile(r"\{%[-+]?\s*(\w+)")
+# Jinja's tags that open a block closed by `end…` (`set` only without `=`).
+BLOCKS = frozenset({"for", "if", "macro", "call", "filter", "block", "with", "autoescape", "set"})
+
+
+def opens_block(keyword: str, tag: str) -> bool:
+    """True when a tag with `keyword` opens a block: `{% if x %}`, `{% set x %}` but not `{% set x = 1 %}`."""
+    return keyword in BLOCKS and not (keyword == "set" and "=" in tag)
+
+
+def closes_block(keyword: str) -> bool:
+    """True for `endif`, `endfor` and the other closing keywords."""
+    return keyword.startswith("end") and keyword[3:] in BLOCKS
 _HEADING_NAME = re.compile(r"(heading|overskrift)\s*\d", re.IGNORECASE)
 
 # Why Word stored a tag in several pieces, most useful explanation first.
