@@ -169,16 +169,33 @@ def list_documents(ctx: click.Context, plans, output, templates, year, verbose) 
 
 @cli.command(name="check-templates")
 @TEMPLATES_OPTION
+@click.option("--preview", type=click.Path(path_type=Path), metavar="MAPPE", default=None,
+              help="Lav også ét eksempel på hvert dokument i MAPPE (.docx, .pdf, .html) med planen i "
+                   "input/ eller eksempeldata; aldrig i outputmappen.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="MAPPE", default=Path("output"),
+              help="Outputmappen, som --preview ikke må skrive i (standard: output).")
 @VERBOSE_OPTION
 @click.pass_context
-def check_templates(ctx: click.Context, templates, verbose) -> None:
+def check_templates(ctx: click.Context, templates, preview, output, verbose) -> None:
     """Kontrollér skabelonerne: blokke, syntaks, ukendte variabler, krøllede anførselstegn og delte tags."""
     from pipeline.check import check_templates as run_check
 
     ctx.meta["verbose"] = verbose
+    if preview is not None:
+        from pipeline.preview import refuse_folder
+
+        refuse_folder(preview, output, templates)
     if problems := run_check(templates):
         raise TemplateError(f"{len(problems)} problem(er) i skabelonerne i {templates}:\n" + "\n".join(problems))
     click.echo(f"Skabelonerne i {templates} er i orden.")
+    if preview is not None:
+        from pipeline.preview import write_preview
+
+        written = write_preview(preview, templates, output)
+        if written.note:
+            click.echo(written.note)
+        for path in written.files:
+            click.echo(f"Eksempel skrevet: {path}")
 
 
 def main() -> None:
