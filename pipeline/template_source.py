@@ -79,8 +79,8 @@ class Place:
 
     @property
     def spot(self) -> str:
-        """Return the place without the template and heading: `afsnit 3`, `tabel 1, række 2`."""
-        return str(replace(self, template="", heading="")).lstrip(", ") or "øverst"
+        """Return the place within its part, without the heading: `afsnit 3`, `tabel 1, række 2`."""
+        return str(replace(self, template="", part="", heading="")).lstrip(", ") or "øverst"
 
 
 @dataclass(frozen=True, eq=False)

@@ -165,11 +165,17 @@ def fixed_headings(body: Any, headings: set[str]) -> list[str]:
 
 
 def invalid_parts(data: bytes) -> list[str]:
-    """Return the names of the XML parts of a .docx that do not parse strictly."""
+    """Return the names of the parts of a .docx that docxtpl fills and that do not parse strictly.
+
+    The others (styles, numbering, theme …) are python-docx's serialisations of the template's
+    parts as it parsed them, so they cannot become malformed.
+    """
+    from pipeline.template_source import RENDERED_PARTS
+
     broken = []
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         for name in package.namelist():
-            if name.endswith((".xml", ".rels")):
+            if RENDERED_PARTS.fullmatch(name) or name in ("docProps/core.xml", "word/_rels/document.xml.rels"):
                 try:
                     etree.fromstring(package.read(name))
                 except XMLSyntaxError:

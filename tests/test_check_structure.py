@@ -24,7 +24,7 @@ from pipeline.cli import cli
 from pipeline.errors import TemplateError
 from pipeline.render import WORD_KINDS, render
 from pipeline.template_source import docx_sources, heading_styles
-from pipeline.word import fixed_headings, missing_from
+from pipeline.word import fixed_headings, invalid_parts, missing_from
 
 # (template, paragraph text, typed instead, which occurrence, the message)
 SLIPS = {
@@ -284,3 +284,29 @@ def test_one_slip_gives_one_message_not_one_per_block_after_it(templates, typed,
     retype(templates / DISCUSSION, "{{ q }}", typed)
     assert check_templates(templates) == [
         f'droeftelse.docx, under overskriften "Spørgsmål til drøftelse", {message}']
+
+
+def test_a_slip_in_the_page_header_is_found_and_never_rendered(templates, sample_documents):
+    document = docx.Document(str(templates / DISCUSSION))
+    header = document.sections[0].header
+    for text in ("{%p if sagsnr %}", "Sagsnr. {{ sagsnr }}", "{% endif %}"):
+        header.add_paragraph(text)
+    document.save(str(templates / DISCUSSION))
+    assert check_templates(templates) == [
+        'droeftelse.docx, sidehoved, afsnit 4: "{% endif %}" er et almindeligt tag ({% … %}), men hører sammen med '
+        '"{%p if sagsnr %}" (afsnit 2), som er et afsnits-tag ({%p … %}); så bliver dokumentet skåret over eller '
+        'ødelagt; skriv "{%p endif %}" i stedet']
+    with pytest.raises(TemplateError, match=r"^droeftelse\.docx: det udfyldte dokument ville være ødelagt "
+                                            r"\(sidehovedet er ikke gyldig XML\)"):
+        render(sample_documents["droeftelser/2017-05-30_BSU_droeftelse.docx"], templates)
+
+
+def test_a_part_of_the_package_that_does_not_parse_strictly_is_named(sample_documents):
+    data = render(sample_documents["droeftelser/2017-05-30_BSU_droeftelse.docx"], TEMPLATES)
+    assert invalid_parts(data) == []
+    cut = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as package, zipfile.ZipFile(cut, "w") as copy:
+        for name in package.namelist():
+            part = package.read(name)
+            copy.writestr(name, part[: len(part) // 2] if name == "word/footer1.xml" else part)
+    assert invalid_parts(cut.getvalue()) == ["word/footer1.xml"]
