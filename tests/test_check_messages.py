@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner
 from jinja2 import TemplateSyntaxError
@@ -92,7 +93,7 @@ def test_a_split_tag_among_identical_ones_is_located(templates):
     (message,) = check_templates(templates)
     assert message.startswith('orienteringssag.docx, afsnit 1: tagget "{{ udvalg.navn }}" er delt')
     copy_templates(templates)
-    document = __import__("docx").Document(str(templates / ORIENTATION))
+    document = docx.Document(str(templates / ORIENTATION))
     paragraph = [p for p in document.paragraphs if p.text == "{{ udvalg.navn }}"][1]
     paragraph.runs[0].text = "{{ udvalg."
     paragraph.add_run("navn }}").italic = True

@@ -20,7 +20,7 @@ from test_check_messages import danish_only
 from conftest import TEMPLATES
 from pipeline.check import check_template
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FRAGMENTS = [
     "{{", "}}", "{%", "%}", "{#", "#}", "{%p ", "{%tr ", "{%tc ", "{%r ", "{{p ", "{%-", "-%}", " ", " ", "\n",
