@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.errors import InputError, Interrupted, PipelineError
+from pipeline.errors import InputError, Interrupted, PipelineError, TemplateError
 
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")
 YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ",
@@ -31,6 +31,9 @@ TODAY_OPTION = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"])
                                  "møder før den dag er afsluttede.")
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path), metavar="MAPPE",
                              default=Path("output"), help="Mappen, dokumenterne skrives i (standard: output).")
+VERBOSE_OPTION = click.option("-v", "--verbose", is_flag=True, expose_value=False,
+                              callback=lambda ctx, _param, value: ctx.meta.__setitem__("verbose", value),
+                              help="Vis teknisk fejlinfo, hvis der sker en uventet fejl.")
 
 
 class _DanishHelp(click.HelpFormatter):
@@ -197,6 +200,7 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 @click.option("--mark", is_flag=True,
               help="Gem også en kopi af hver plan med fejl, »<plan> (fejl markeret).xlsx«, hvor "
                    "cellerne med fejl er røde og har en kommentar. Planen selv ændres ikke.")
+@VERBOSE_OPTION
 def validate(plans, year, mark) -> None:
     """Læs og kontrollér planerne, og vis alle fejl. Uden --mark skrives intet."""
     from pipeline.build import find_plans, load_plans, read_plan_files
@@ -219,6 +223,7 @@ def validate(plans, year, mark) -> None:
 
 @cli.command(name="new-plan")
 @click.argument("year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ")
+@VERBOSE_OPTION
 def new_plan(year) -> None:
     """Lav en ny, tom plan for året ÅÅÅÅ: input/implementeringsplan_ÅÅÅÅ.xlsx.
 
@@ -238,6 +243,7 @@ def new_plan(year) -> None:
 @TEMPLATES_OPTION
 @YEAR_OPTION
 @TODAY_OPTION
+@VERBOSE_OPTION
 def list_documents(plans, output, templates, year, today) -> None:
     """Vis de dokumenter, en kørsel vil lave eller fjerne, og om hvert er opdateret."""
     from pipeline.build import BuildOptions, document_states
@@ -256,6 +262,7 @@ def list_documents(plans, output, templates, year, today) -> None:
 @OUTPUT_OPTION
 @TEMPLATES_OPTION
 @YEAR_OPTION
+@VERBOSE_OPTION
 def accept(files, output, templates, year) -> None:
     """Gør filen, som den er nu, til den gældende udgave af sit dokument.
 
@@ -273,6 +280,7 @@ def accept(files, output, templates, year) -> None:
 @cli.command()
 @OUTPUT_OPTION
 @TODAY_OPTION
+@VERBOSE_OPTION
 def clean(output, today) -> None:
     """Slet de filer i outputmappen, pipelinen har skrevet, og som ingen har ændret.
 
@@ -290,17 +298,31 @@ def clean(output, today) -> None:
 
 @cli.command(name="check-templates")
 @TEMPLATES_OPTION
-def check_templates(templates) -> None:
-    """Kontrollér skabelonerne: syntaks, ukendte variabler, krøllede anførselstegn og delte tags."""
+@click.option("--preview", type=click.Path(path_type=Path), metavar="MAPPE", default=None,
+              help="Lav også ét eksempel på hvert dokument i MAPPE (.docx, .pdf, .html) med planen i "
+                   "input/ eller eksempeldata; aldrig i outputmappen.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="MAPPE", default=Path("output"),
+              help="Outputmappen, som --preview ikke må skrive i (standard: output).")
+@VERBOSE_OPTION
+def check_templates(templates, preview, output) -> None:
+    """Kontrollér skabelonerne: blokke, syntaks, ukendte variabler, krøllede anførselstegn og delte tags."""
     from pipeline.check import check_templates as run_check
 
-    problems = run_check(templates)
-    for problem in problems:
-        click.echo(f"Fejl: {problem}", err=True)
-    if problems:
-        click.echo(f"{len(problems)} problem(er) i skabelonerne.", err=True)
-        sys.exit(2)
+    if preview is not None:
+        from pipeline.preview import refuse_folder
+
+        refuse_folder(preview, output, templates)
+    if problems := run_check(templates):
+        raise TemplateError(f"{len(problems)} problem(er) i skabelonerne i {templates}:\n" + "\n".join(problems))
     click.echo(f"Skabelonerne i {templates} er i orden.")
+    if preview is not None:
+        from pipeline.preview import write_preview
+
+        written = write_preview(preview, templates, output)
+        if written.note:
+            click.echo(written.note)
+        for path in written.files:
+            click.echo(f"Eksempel skrevet: {path}")
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.errors import InputError, Problem
+from pipeline.errors import InputError, Problem, os_reason
 from pipeline.parse import normalise_text
 from pipeline.read import EXCEL_SUFFIXES, HEADER_SEARCH_ROWS, MARKED_COPY_SUFFIX, Workbook, read_workbook
 from pipeline.write import atomic_write
@@ -73,7 +73,7 @@ def mark_plan(path: Path, problems: Sequence[Problem]) -> MarkedCopy:
     try:
         atomic_write(copy, marked_bytes(path, cells, problems))
     except OSError as error:
-        return MarkedCopy(path, None, f"{copy} kan ikke skrives ({error.strerror or error})")
+        return MarkedCopy(path, None, f"{copy} kan ikke skrives ({os_reason(error)})")
     return MarkedCopy(path, copy)
 
 
