@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.errors import UsageError
+from pipeline.errors import UsageError, os_reason
 from pipeline.model import Committee, Status
 from pipeline.parse import DEFAULT_COMMITTEES
 from pipeline.validate import INITIATIVE_TYPES, OPTIONAL, REQUIRED
@@ -56,7 +56,7 @@ def write_new_plan(folder: Path, year: int, committees: Sequence[Committee] = DE
     try:
         atomic_write(target, data)
     except OSError as error:
-        raise UsageError(f"{target} kan ikke skrives ({error.strerror or error}).") from None
+        raise UsageError(f"{target} kan ikke skrives ({os_reason(error)}).") from None
     return target
 
 
