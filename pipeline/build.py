@@ -297,10 +297,8 @@ class Rules:
 _PARTS = (("data", "data"), ("template", "skabelon"), ("version", "pipeline-version"))
 
 
-def assess(document: Document, digest: str, parts: dict[str, str], manifest: Manifest,
-           rules: Rules) -> DocumentState:
-    """Return what a build does with `document`, given its fingerprint and the manifest."""
-    path = str(document.path)
+def assess(path: str, digest: str, parts: dict[str, str], manifest: Manifest, rules: Rules) -> DocumentState:
+    """Return what a build does with the planned file `path`, given its fingerprint and the manifest."""
     target = manifest.output / path
     entry = manifest.entries.get(path)
     current = entry is not None and entry.fingerprint == digest and not rules.force
@@ -390,13 +388,15 @@ def _name_parts(path: str) -> tuple[str, str, str, str]:
 
 @dataclass(frozen=True)
 class _Job:
-    """A document to render, where its bytes go, and what the file there held when that was decided."""
+    """A file to write, what it is made from, and what the file there held when that was decided."""
 
-    document: Document
+    path: PurePosixPath
+    plan: str | None  # the plan it belongs to (None: to all of them, like a calendar)
     fingerprint: str
     parts: dict[str, str]
     beside: bool = False  # the file was edited by hand: write the new version next to it
     seen: Entry | None = None  # the file held these bytes of ours (None: there was no file)
+    document: Document | None = None  # the document to render (None: made in this process)
 
 
 class _EditedMeanwhile(Exception):
@@ -461,6 +461,19 @@ def check_owners(documents: list[Document], manifest: Manifest) -> None:
                                     "allerede har skrevet; to planer må ikke give den samme fil"))
     if problems:
         raise InputError(problems)
+
+
+def calendars(documents: list[Document]) -> dict[str, bytes]:
+    """Return the meeting calendars of the planned documents (`kalender/BSU.ics`, …) by path."""
+    from pipeline.ics import calendar_files
+
+    return calendar_files(documents)
+
+
+def _fingerprint_of(data: bytes) -> tuple[str, dict[str, str]]:
+    """Return the fingerprint of a file made in this process from the plan alone: its bytes."""
+    parts = {"data": sha256(data), "template": "", "version": __version__}
+    return sha256(json.dumps(parts, sort_keys=True).encode()), parts
 
 
 def _small_plans(files: list[PlanFile]) -> bool:
@@ -535,18 +548,24 @@ class _Build:
             self._warn(warning)
         self.budget = OutputBudget.of(self.options.output)
         jobs = list(self._decide(documents))
+        made = []  # files made here from the plan alone: the calendars, which gather every plan's
+        if not self.options.plans:  # meetings, so only a build of all of input/ makes them
+            made = [(job, data) for path, data in calendars(documents).items()
+                    if (job := self._job(path, *_fingerprint_of(data), None))]
         folder, warnings = state_path(self.options.output, "parts", folder=True)
         for warning in warnings:
             self._warn(warning)
         cache = PartCache(folder, self.options.templates, read=not self.options.force)
-        self.listener.start(len(jobs))
+        self.listener.start(len(jobs) + len(made))
         for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates,
                                                      cache):
             job = jobs[index]
             if isinstance(result, bytes):
                 self._write(job, result)
             else:
-                self._add(Outcome.FAILED, str(job.document.path), result)
+                self._add(Outcome.FAILED, str(job.path), result)
+        for job, data in made:
+            self._write(job, data)
         self._remove_orphans({str(d.path): d for d in documents})
         cache.prune({d.path.stem for d in documents if d.kind is DocumentKind.OVERVIEW})
         clean = not self.report.files[Outcome.FAILED] and not self.report.files[Outcome.PRESERVED]
@@ -569,33 +588,38 @@ class _Build:
         self.listener.warn(message)
 
     def _decide(self, documents: list[Document]) -> Iterator[_Job]:
-        """Yield the documents to render; record the rest as unchanged or preserved."""
+        """Yield the documents to render; record the rest as unchanged, preserved or closed."""
         cache = FingerprintCache()
         for document in documents:
-            path = str(document.path)
             digest, parts = fingerprint(document, self.options.templates, cache)
-            state = assess(document, digest, parts, self.manifest, self.rules)
-            self.keep.add(path)
-            if state.action is Action.CLOSED:
-                self.keep.update(p for p, e in self.manifest.entries.items() if e.new_version_of == path)
-                self._add(Outcome.CLOSED, path, state.reason)
-            elif state.action is Action.RENDER:
-                yield _Job(document, digest, parts, seen=self.manifest.entries.get(path)
-                           if os.path.lexists(self.manifest.output / path) else None)
-            elif state.action is Action.RENDER_BESIDE:
-                yield _Job(document, digest, parts, beside=True)
-            elif state.action is Action.KEEP_EDIT:
-                self.keep.update(p for p, e in self.manifest.entries.items() if e.new_version_of == path)
-                self._add(Outcome.PRESERVED, path, state.note)
-            else:
-                self._add(Outcome.UNCHANGED, path)
+            if job := self._job(str(document.path), digest, parts, document.plans[0], document):
+                yield job
+
+    def _job(self, path: str, digest: str, parts: dict[str, str], plan: str | None,
+             document: Document | None = None) -> _Job | None:
+        """Return the job that writes the planned file `path`, or None after recording why there is none."""
+        state = assess(path, digest, parts, self.manifest, self.rules)
+        self.keep.add(path)
+        if state.action in (Action.RENDER, Action.RENDER_BESIDE):
+            seen = self.manifest.entries.get(path) if os.path.lexists(self.manifest.output / path) else None
+            return _Job(PurePosixPath(path), plan, digest, parts, beside=state.action is Action.RENDER_BESIDE,
+                        seen=None if state.action is Action.RENDER_BESIDE else seen, document=document)
+        if state.action in (Action.KEEP_EDIT, Action.CLOSED):
+            self.keep.update(p for p, e in self.manifest.entries.items() if e.new_version_of == path)
+        if state.action is Action.KEEP_EDIT:
+            self._add(Outcome.PRESERVED, path, state.note)
+        elif state.action is Action.CLOSED:
+            self._add(Outcome.CLOSED, path, state.reason)
+        else:
+            self._add(Outcome.UNCHANGED, path)
+        return None
 
     def _write(self, job: _Job, data: bytes) -> None:
         """Put a rendered document in place; a file someone edited, then or now, is never replaced."""
-        original = str(job.document.path)
+        original = str(job.path)
         path, note = original, ""
         try:
-            target = resolve(self.options.output, job.document.path)
+            target = resolve(self.options.output, job.path)
             if not job.beside:
                 try:
                     self.budget.reserve(target, len(data))
@@ -608,7 +632,7 @@ class _Build:
                 self._commit(path, target, job, data, write=False)  # already these bytes: adopt it
                 self._add(Outcome.UNCHANGED, path)
                 return
-            path, target, seen = self._new_version_path(job.document.path)
+            path, target, seen = self._new_version_path(job.path)
             self.budget.reserve(target, len(data))
             self._commit(path, target, job, data, expect=seen)
         except _EditedMeanwhile:
@@ -630,8 +654,7 @@ class _Build:
         Immediately before the file is replaced, its bytes are checked again: they must still be
         `expect` (or there must still be no file when `expect` is None), else _EditedMeanwhile."""
         entry = Entry(job.fingerprint, job.parts, sha256(data), len(data), 0,
-                      str(job.document.path) if path != str(job.document.path) else None,
-                      job.document.plans[0] if job.document.plans else None)
+                      str(job.path) if path != str(job.path) else None, job.plan)
         if write:
             def unchanged() -> None:
                 if not (expect.holds(target) if expect is not None else not os.path.lexists(target)):
@@ -707,8 +730,11 @@ def document_states(options: BuildOptions,
         warn(warning)
     check_owners(documents, manifest)
     cache = FingerprintCache()
-    states = [assess(document, *fingerprint(document, options.templates, cache), manifest, rules)
+    states = [assess(str(document.path), *fingerprint(document, options.templates, cache), manifest, rules)
               for document in documents]
+    if not options.plans:
+        states += [assess(path, *_fingerprint_of(data), manifest, rules)
+                   for path, data in calendars(documents).items()]
     kept = {s.path for s in states if s.action in (Action.RENDER_BESIDE, Action.KEEP_EDIT, Action.CLOSED)}
     keep = {s.path for s in states} | {p for p, e in manifest.entries.items() if e.new_version_of in kept}
     names = {p.name for p in options.plans}

@@ -72,7 +72,7 @@ def _event(document: Document) -> list[str]:
         f"DTSTAMP:{day:%Y%m%d}T000000Z",
         f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
         f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
-        f"SUMMARY:{escape(title(document, build_context(document)))}",
+        f"SUMMARY:{escape(title(document, build_context(document, lambda activity: None)))}",  # rows unused
         f"DESCRIPTION:{escape(f'Dokument: {document.path}')}",
         "TRANSP:TRANSPARENT",  # an all-day note of the meeting does not make the day busy
         "END:VEVENT",

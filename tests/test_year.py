@@ -42,7 +42,7 @@ def run(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def written(result: subprocess.CompletedProcess) -> set[str]:
-    return set(re.findall(r" skrevet: (.+?\.(?:docx|pdf|html))", result.stderr))
+    return set(re.findall(r" skrevet: (.+?\.(?:docx|pdf|html|ics))", result.stderr))
 
 
 def listed(folder: Path, *args: str) -> dict[str, str]:
@@ -281,3 +281,30 @@ def test_clean_removes_every_unchanged_document_before_the_meetings(folder):
     assert result.returncode == 0
     assert files(folder) == {}
     assert result.stdout.startswith("Slettet 9 fil(er)")
+
+
+# --- Calendars --------------------------------------------------------------------------------------
+
+def calendar_events(folder: Path, name: str) -> dict[str, str]:
+    import icalendar
+
+    calendar = icalendar.Calendar.from_ical((folder / "output" / "kalender" / name).read_bytes())
+    return {str(event["UID"]): str(event["SUMMARY"]) for event in calendar.walk("VEVENT")}
+
+
+def test_a_build_writes_the_meeting_calendars_with_stable_uids(folder):
+    run(folder, "build", "--today", "2017-01-01")
+    everything = calendar_events(folder, "alle-moeder.ics")
+    assert len(everything) == len(MAY | JUNE | {ORIENTATION})
+    assert set(calendar_events(folder, "BSU.ics")) == {"2017-05-30-BSU-droeftelse@implementeringsplan"}
+    before = {p: c for p, c in files(folder).items() if p.startswith("kalender/")}
+    assert len(before) == 8  # seven committees and all meetings
+    set_cell(folder, "C4", "Præsentation for alle ledere")  # a row that is no meeting
+    assert run(folder, "build", "--today", "2017-01-01", "--force").returncode == 0
+    assert {p: c for p, c in files(folder).items() if p.startswith("kalender/")} == before
+    set_cell(folder, "A9", "7. juni")  # the EBU and KFU meeting moves: its events get new UIDs
+    result = run(folder, "build", "--today", "2017-01-01")
+    assert "kalender/EBU.ics" in written(result)
+    assert set(calendar_events(folder, "EBU.ics")) == {"2017-06-07-EBU-droeftelse@implementeringsplan"}
+    building_one = run(folder, "build", f"input/{SAMPLE.name}", "--today", "2017-01-01")
+    assert "kalender" not in building_one.stderr  # a build of some plans leaves the calendars alone
