@@ -231,9 +231,9 @@ def new_plan(year) -> None:
     vejledning. En eksisterende fil bliver aldrig overskrevet.
     """
     from pipeline.build import INPUT
-    from pipeline.newplan import write_new_plan
+    from pipeline.newplan import register_in_use, write_new_plan
 
-    path = write_new_plan(INPUT, year)
+    path = write_new_plan(INPUT, year, register_in_use())
     click.echo(f"Ny plan: {path}. Åbn den i Excel, og udfyld arket Plan (se arket Vejledning).")
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.errors import UsageError, os_reason
+from pipeline.errors import PipelineError, UsageError, os_reason
 from pipeline.model import Committee, Status
 from pipeline.parse import DEFAULT_COMMITTEES
 from pipeline.validate import INITIATIVE_TYPES, OPTIONAL, REQUIRED
@@ -44,6 +44,18 @@ _WIDTHS = {"Dato": 18, "Tema": 32, "Aktivitet": 60, "Deltagerkreds": 30, "År": 
 def plan_file_name(year: int) -> str:
     """Return the file name of a new plan: `implementeringsplan_2019.xlsx` (the year is read from it)."""
     return f"implementeringsplan_{year}.xlsx"
+
+
+def register_in_use() -> tuple[Committee, ...]:
+    """Return the committee register of the newest plan in input/ that reads without errors, else
+    the built-in one: a new year starts with the committees the municipality uses now."""
+    from pipeline.build import find_plans, load_plans, read_plan_files
+
+    try:
+        plans = load_plans(read_plan_files(find_plans()))
+    except PipelineError:
+        return DEFAULT_COMMITTEES
+    return max(plans, key=lambda plan: plan.year).committees if plans else DEFAULT_COMMITTEES
 
 
 def write_new_plan(folder: Path, year: int, committees: Sequence[Committee] = DEFAULT_COMMITTEES) -> Path:

@@ -190,7 +190,23 @@ def test_filled_in_the_way_a_person_would_it_validates_and_builds(project):
     assert files == [
         "droeftelser/2019-05-28_BSU_droeftelse.docx",
         "droeftelser/2019-05-28_TMU_droeftelse.docx",
+        "kalender/BSU.ics", "kalender/KMB.ics", "kalender/TMU.ics", "kalender/alle-moeder.ics",
         "orienteringssager/2019-06-17_KMB_orienteringssag.docx",
         "oversigter/implementeringsplan_2019.html",
         "oversigter/implementeringsplan_2019.pdf",
     ]
+
+
+def test_new_plan_takes_the_register_of_the_newest_plan_in_input(tmp_path, monkeypatch):
+    from conftest import write_xlsx
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "input").mkdir()
+    write_xlsx(tmp_path / "input" / "implementeringsplan_2019.xlsx", [("8. maj", "Tema", "Møde", "Borgere")],
+               sheets={"Udvalg": [("Forkortelse", "Navn"), ("UMT", "Udvalget for Miljø og Teknik"),
+                                  ("BU", "Børneudvalget")]})
+    assert run("new-plan", 2020).exit_code == 0
+    book = load_workbook(tmp_path / "input" / "implementeringsplan_2020.xlsx")
+    assert [row[:2] for row in book["Udvalg"].iter_rows(min_row=2, values_only=True)] == [
+        ("UMT", "Udvalget for Miljø og Teknik"), ("BU", "Børneudvalget")]
+    assert named_values(book, "Udvalgsliste") == ["UMT", "BU"]
