@@ -29,7 +29,7 @@ check-templates: $(READY)
 
 # For the scheduler: no progress bar, one log file, exit code for monitoring (see README).
 nightly: $(READY)
-	$(BIN)/pipeline build --quiet --wait 600 --log-file output/.pipeline/nightly.log
+	$(BIN)/pipeline build --nightly
 
 test: $(READY)
 	$(BIN)/python -m pytest -q

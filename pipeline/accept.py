@@ -31,6 +31,7 @@ from pipeline.build import (
 )
 from pipeline.errors import UsageError, os_reason
 from pipeline.manifest import FOLDER, Entry, Manifest, fence
+from pipeline.status import PAGES
 from pipeline.write import file_sha256, resolve
 
 SUPERSEDED = " (erstattet)"
@@ -132,10 +133,17 @@ def clean(output: Path, rules: Rules, wait: float = 5.0) -> Cleaned:
         manifest.inputs = ""
         manifest.save()
         shutil.rmtree(output / FOLDER / "parts", ignore_errors=True)  # the part cache is ours alone
+        for name in PAGES:  # the status page and change log are the pipeline's own, rewritten by every build
+            page = output / name
+            if page.is_file() and not page.is_symlink():
+                try:
+                    page.unlink()
+                except OSError as error:
+                    result.kept[name] = f"kunne ikke slettes: {os_reason(error)}"
     ours = set(manifest.entries)
     for path in sorted(output.rglob("*")):
         relative = path.relative_to(output).as_posix()
-        if relative.split("/")[0] == FOLDER or relative in ours or path.name == ".gitkeep":
+        if relative.split("/")[0] == FOLDER or relative in ours or path.name == ".gitkeep" or relative in result.kept:
             continue
         if path.is_file() or path.is_symlink():
             result.kept[relative] = "ikke skrevet af pipelinen"

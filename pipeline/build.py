@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,8 @@ from pipeline.write import (
 )
 
 if TYPE_CHECKING:
+    from pipeline.changes import RowChange
+    from pipeline.status import Run
     from pipeline.workers import Workers
 
 INPUT = Path("input")
@@ -152,14 +154,15 @@ def load_plans(files: Iterable[PlanFile], year: int | None = None) -> list[Plan]
     return plans
 
 
-def plan_build(options: BuildOptions, files: list[PlanFile]) -> list[Document]:
-    """Return the documents the plan files call for, with their templates checked."""
+def plan_build(options: BuildOptions, files: list[PlanFile]) -> tuple[list[Plan], list[Document]]:
+    """Return the plans and the documents they call for, with their templates checked."""
     from pipeline.plan import plan_documents
 
-    documents = plan_documents(load_plans(files, options.year))
+    plans = load_plans(files, options.year)
+    documents = plan_documents(plans)
     _check_paths(documents, options.output)
     _check_templates(options.templates, {d.template for d in documents})
-    return documents
+    return plans, documents
 
 
 def _check_paths(documents: list[Document], output: Path) -> None:
@@ -297,8 +300,10 @@ class Rules:
 _PARTS = (("data", "data"), ("template", "skabelon"), ("version", "pipeline-version"))
 
 
-def assess(path: str, digest: str, parts: dict[str, str], manifest: Manifest, rules: Rules) -> DocumentState:
-    """Return what a build does with the planned file `path`, given its fingerprint and the manifest."""
+def assess(path: str, digest: str, parts: dict[str, str], manifest: Manifest, rules: Rules,
+           data_note: str = "") -> DocumentState:
+    """Return what a build does with the planned file `path`, given its fingerprint and the manifest;
+    `data_note` says which plan rows changed (Danish), to name them when its data changed."""
     target = manifest.output / path
     entry = manifest.entries.get(path)
     current = entry is not None and entry.fingerprint == digest and not rules.force
@@ -308,7 +313,7 @@ def assess(path: str, digest: str, parts: dict[str, str], manifest: Manifest, ru
         if current:
             return DocumentState(path, Action.SKIP, "opdateret")
         if not entry.accepted:
-            return DocumentState(path, Action.RENDER, "ændret: " + ", ".join(_changed(entry, parts)))
+            return DocumentState(path, Action.RENDER, "ændret: " + ", ".join(_changed(entry, parts, data_note)))
     elif not os.path.lexists(target):
         return DocumentState(path, Action.RENDER, "ny" if entry is None else "filen mangler")
     # Someone else's file (edited by hand, accepted, planted, or from before the manifest was lost).
@@ -326,9 +331,10 @@ def assess(path: str, digest: str, parts: dict[str, str], manifest: Manifest, ru
     return DocumentState(path, Action.RENDER_BESIDE, f"{kept}; ny version skrives ved siden af")
 
 
-def _changed(entry: Entry, parts: dict[str, str]) -> list[str]:
-    """Return what changed since `entry` was written, in Danish (`data`, `skabelon`, …)."""
-    return [word for key, word in _PARTS if entry.parts.get(key) != parts[key]] or ["genopbygges"]
+def _changed(entry: Entry, parts: dict[str, str], data_note: str = "") -> list[str]:
+    """Return what changed since `entry` was written, in Danish (`data` or the changed rows, `skabelon`, …)."""
+    return [data_note if key == "data" and data_note else word
+            for key, word in _PARTS if entry.parts.get(key) != parts[key]] or ["genopbygges"]
 
 
 def _closed_reason(entry: Entry | None, target: Path, parts: dict[str, str]) -> str:
@@ -397,6 +403,7 @@ class _Job:
     beside: bool = False  # the file was edited by hand: write the new version next to it
     seen: Entry | None = None  # the file held these bytes of ours (None: there was no file)
     document: Document | None = None  # the document to render (None: made in this process)
+    reason: str = ""  # the changed plan rows that call for it (Danish), shown when it is written
 
 
 class _EditedMeanwhile(Exception):
@@ -404,8 +411,25 @@ class _EditedMeanwhile(Exception):
 
 
 def build(options: BuildOptions, listener: Listener | None = None) -> Report:
-    """Build every document of the plans into the output folder and return what happened."""
+    """Build every document of the plans into the output folder and return what happened.
+
+    Every run, also one that stops on an error, leaves its story in the status page."""
+    from pipeline.status import Run, now, write_status
+
     listener = listener or Listener()
+    run = Run(now())
+    try:
+        run.report = _build(options, listener, run)
+    except BaseException as error:
+        run.error = error
+        raise
+    finally:
+        if (warning := write_status(options.output, run)) is not None:
+            listener.warn(warning)
+    return run.report
+
+
+def _build(options: BuildOptions, listener: Listener, run: Run) -> Report:
     files = read_plan_files(find_plans(options.plans))
     inputs = inputs_hash(options, files)
     if not options.force and _all_intact(Manifest.load(options.output), inputs, options):
@@ -416,13 +440,13 @@ def build(options: BuildOptions, listener: Listener | None = None) -> Report:
     from pipeline.workers import Workers
 
     with Workers(options.jobs, early=_small_plans(files)) as workers:
-        documents = plan_build(options, files)
+        plans, documents = plan_build(options, files)
         rules = _rules(options, documents)
         with OutputLock(options.output, options.wait, listener):
             remove_leftovers(options.output)
             manifest = Manifest.load(options.output, repair=True)
             check_owners(documents, manifest)
-            return _Build(options, rules, manifest, listener, workers).run(documents, inputs)
+            return _Build(options, rules, manifest, listener, workers).run(documents, inputs, plans, run.started)
 
 
 def _rules(options: BuildOptions, documents: list[Document]) -> Rules:
@@ -540,12 +564,19 @@ class _Build:
     report: Report = field(default_factory=Report)
     keep: set[str] = field(default_factory=set)  # manifest paths still in use after this build
     budget: OutputBudget = field(default_factory=OutputBudget)
+    changes: list[RowChange] = field(default_factory=list)  # plan rows changed since the last build
 
-    def run(self, documents: list[Document], inputs: str) -> Report:
+    def run(self, documents: list[Document], inputs: str, plans: list[Plan], started: datetime) -> Report:
+        from pipeline.changes import diff_plans, load_snapshot, plan_rows, record_changes, save_snapshot
         from pipeline.overview_parts import PartCache
 
         for warning in self.manifest.warnings:
             self._warn(warning)
+        previous, warnings = load_snapshot(self.options.output, repair=True)
+        for warning in warnings:
+            self._warn(warning)
+        rows = plan_rows(plans)
+        self.changes = diff_plans(previous, rows)
         self.budget = OutputBudget.of(self.options.output)
         jobs = list(self._decide(documents))
         made = []  # files made here from the plan alone: the calendars, which gather every plan's
@@ -577,6 +608,12 @@ class _Build:
             self._add(Outcome.FAILED, f"{FOLDER}/{MANIFEST}",
                       f"pipelinens bogføring kunne ikke gemmes: {os_reason(error)}; "
                       "de skrevne filer genkendes ved næste kørsel")
+        try:  # the rows this build saw, for the next build to compare with (other plans' rows kept)
+            save_snapshot(self.options.output, {**(previous if self.options.plans else {}), **rows})
+        except OSError as error:
+            self._warn(f"planernes rækker kunne ikke gemmes til næste sammenligning: {os_reason(error)}")
+        for warning in record_changes(self.options.output, started, self.changes, self.report):
+            self._warn(warning)
         return self.report
 
     def _add(self, outcome: Outcome, path: str, note: str = "") -> None:
@@ -590,20 +627,24 @@ class _Build:
     def _decide(self, documents: list[Document]) -> Iterator[_Job]:
         """Yield the documents to render; record the rest as unchanged, preserved or closed."""
         cache = FingerprintCache()
+        from pipeline.changes import data_note
+
         for document in documents:
             digest, parts = fingerprint(document, self.options.templates, cache)
-            if job := self._job(str(document.path), digest, parts, document.plans[0], document):
+            note = data_note(document, self.changes) if self.changes else ""
+            if job := self._job(str(document.path), digest, parts, document.plans[0], document, note):
                 yield job
 
     def _job(self, path: str, digest: str, parts: dict[str, str], plan: str | None,
-             document: Document | None = None) -> _Job | None:
+             document: Document | None = None, note: str = "") -> _Job | None:
         """Return the job that writes the planned file `path`, or None after recording why there is none."""
-        state = assess(path, digest, parts, self.manifest, self.rules)
+        state = assess(path, digest, parts, self.manifest, self.rules, note)
         self.keep.add(path)
         if state.action in (Action.RENDER, Action.RENDER_BESIDE):
             seen = self.manifest.entries.get(path) if os.path.lexists(self.manifest.output / path) else None
             return _Job(PurePosixPath(path), plan, digest, parts, beside=state.action is Action.RENDER_BESIDE,
-                        seen=None if state.action is Action.RENDER_BESIDE else seen, document=document)
+                        seen=None if state.action is Action.RENDER_BESIDE else seen, document=document,
+                        reason=state.reason if note and note in state.reason else "")
         if state.action in (Action.KEEP_EDIT, Action.CLOSED):
             self.keep.update(p for p, e in self.manifest.entries.items() if e.new_version_of == path)
         if state.action is Action.KEEP_EDIT:
@@ -624,7 +665,7 @@ class _Build:
                 try:
                     self.budget.reserve(target, len(data))
                     self._commit(path, target, job, data, expect=job.seen)
-                    self._add(Outcome.WRITTEN, path)
+                    self._add(Outcome.WRITTEN, path, job.reason)
                     return
                 except _EditedMeanwhile:
                     note = "ændret, mens pipelinen arbejdede; "
@@ -721,16 +762,21 @@ def document_states(options: BuildOptions,
     """Return every document a build would produce or remove, and for each whether and why.
 
     Reads only: damaged bookkeeping is passed to `warn`, not set aside."""
+    from pipeline.changes import data_note, diff_plans, load_snapshot, plan_rows
     from pipeline.plan import plan_documents
 
-    documents = plan_documents(load_plans(read_plan_files(find_plans(options.plans)), options.year))
+    plans = load_plans(read_plan_files(find_plans(options.plans)), options.year)
+    documents = plan_documents(plans)
     rules = _rules(options, documents)
     manifest = Manifest.load(options.output)
-    for warning in manifest.warnings:
+    previous, warnings = load_snapshot(options.output)
+    for warning in manifest.warnings + warnings:
         warn(warning)
     check_owners(documents, manifest)
+    changes = diff_plans(previous, plan_rows(plans))
     cache = FingerprintCache()
-    states = [assess(str(document.path), *fingerprint(document, options.templates, cache), manifest, rules)
+    states = [assess(str(document.path), *fingerprint(document, options.templates, cache), manifest, rules,
+                     data_note(document, changes) if changes else "")
               for document in documents]
     if not options.plans:
         states += [assess(path, *_fingerprint_of(data), manifest, rules)

@@ -20,6 +20,7 @@ import click
 from pipeline import __version__
 from pipeline.errors import InputError, Interrupted, PipelineError, TemplateError
 
+NIGHTLY_WAIT = 600.0  # seconds a night run waits for another build before it gives up with code 3
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")
 YEAR_OPTION = click.option("--year", type=click.IntRange(1900, 2200), metavar="ÅÅÅÅ",
                            help="Planens år, når hverken kolonnen År eller filnavnet angiver det.")
@@ -176,20 +177,32 @@ def cli() -> None:
 @TODAY_OPTION
 @click.option("--reopen", type=click.Path(path_type=Path), multiple=True, metavar="FIL",
               help="Byg et afsluttet dokument (et holdt møde) igen med vilje; kan gentages.")
+@click.option("--nightly", is_flag=True,
+              help="Til natlige kørsler: som --quiet, venter op til 10 minutter på en anden kørsel og "
+                   "skriver alt, også fejl, i OUTPUT/.pipeline/nightly.log.")
 @click.pass_context
 def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait, quiet, verbose,
-          log_file, today, reopen) -> None:
+          log_file, today, reopen, nightly) -> None:
     """Byg alle dokumenter for planerne ind i outputmappen."""
     from pipeline.build import BuildOptions, build as run_build
     from pipeline.progress import Progress
 
     ctx.meta["verbose"] = verbose
+    if nightly:
+        quiet = True
+        if ctx.get_parameter_source("wait") is click.core.ParameterSource.DEFAULT:
+            wait = NIGHTLY_WAIT
+        log_file = log_file or output / ".pipeline" / "nightly.log"
     progress = Progress(quiet=quiet, verbose=verbose, log_file=log_file)
-    report = run_build(BuildOptions(
-        plans=tuple(plans), output=output, templates=templates, year=year, force=force,
-        jobs=jobs or os.cpu_count() or 1, wait=wait, today=today.date() if today else None,
-        reopen=tuple(reopen),
-    ), progress)
+    try:
+        report = run_build(BuildOptions(
+            plans=tuple(plans), output=output, templates=templates, year=year, force=force,
+            jobs=jobs or os.cpu_count() or 1, wait=wait, today=today.date() if today else None,
+            reopen=tuple(reopen),
+        ), progress)
+    except BaseException as error:  # the log tells every run's story, also one that stops
+        progress.stopped(error)
+        raise
     progress.summary(report)
     ctx.exit(report.exit_code)
 

@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline.build import Listener
-from pipeline.errors import os_reason
+from pipeline.errors import InputError, Interrupted, PipelineError, os_reason
 from pipeline.report import Outcome, Report
+from pipeline.write import atomic_write
+
+LOG_LIMIT = 1_000_000  # bytes a log file may grow to before its oldest lines are dropped
+LOG_KEEP = 500_000  # bytes of the newest lines kept when it is trimmed
 
 
 class Progress(Listener):
@@ -19,9 +23,15 @@ class Progress(Listener):
                  stream: TextIO | None = None):
         self.stream: TextIO | None = stream or sys.stderr
         self.quiet, self.verbose = quiet, verbose
-        self.log = log_file.open("a", encoding="utf-8") if log_file else None
         self.bar = self.stream.isatty() and not quiet
         self.total = self.finished = 0
+        self.log_file, self.log = log_file, None
+        if log_file:
+            try:
+                log_file.parent.mkdir(parents=True, exist_ok=True)
+                self.log = log_file.open("a", encoding="utf-8")
+            except OSError as error:
+                self._print(f"Advarsel: logfilen {log_file} kan ikke skrives: {os_reason(error)}")
 
     def start(self, total: int) -> None:
         self.total = total
@@ -53,8 +63,26 @@ class Progress(Listener):
         self._print(report.summary())
         if self.log:
             self._log(report.summary())
+        self._close()
+
+    def stopped(self, error: BaseException) -> None:
+        """Put the error that stopped the run into the log (the command line prints it itself)."""
+        if self.log:
+            for line in error_lines(error):
+                self._log(line)
+            code = error.exit_code if isinstance(error, (PipelineError, Interrupted)) else 1
+            if isinstance(error, PipelineError):
+                self._log(f"Resultat: stoppet med afslutningskode {code}; ingen dokumenter er ændret.")
+            else:
+                self._log(f"Resultat: {'afbrudt' if isinstance(error, Interrupted) else 'stoppet'} "
+                          f"med afslutningskode {code}.")
+        self._close()
+
+    def _close(self) -> None:
         if self.log:
             self.log.close()
+            self.log = None
+            trim_log(self.log_file)
 
     def _draw(self, message: str | None) -> None:
         if message:
@@ -90,3 +118,27 @@ class Progress(Listener):
         except OSError as error:  # a full disk must not stop the build; say so once, where it shows
             self.log = None
             self._print(f"Advarsel: logfilen kan ikke skrives længere: {os_reason(error)}")
+
+
+def error_lines(error: BaseException) -> list[str]:
+    """Return the Danish lines that tell the error which stopped a run, as the command line does."""
+    if isinstance(error, InputError):
+        return [f"Fejl: {problem}" for problem in error.problems]
+    if isinstance(error, PipelineError):
+        return [f"Fejl: {line}" for line in str(error).splitlines() if line]
+    if isinstance(error, Interrupted):
+        return ["Afbrudt (signal {}).".format(error.signal_number)]
+    return [f"Uventet fejl i pipelinen ({type(error).__name__}: {error})."]
+
+
+def trim_log(path: Path | None, limit: int = LOG_LIMIT, keep: int = LOG_KEEP) -> None:
+    """Drop a log file's oldest lines once it is over `limit` bytes, keeping about `keep` bytes
+    of whole lines; the file is replaced atomically, so a reader never sees half a log."""
+    try:
+        if path is None or path.stat().st_size <= limit:
+            return
+        data = path.read_bytes()
+        tail = data[-keep:]
+        atomic_write(path, tail[tail.find(b"\n") + 1:] if b"\n" in tail else tail)
+    except OSError:
+        pass  # a log that cannot be trimmed now is trimmed by a later run
