@@ -171,11 +171,11 @@ KEEP_DAYS = 365
 def record_changes(output: Path, moment: datetime, changes: list[RowChange], report: Report) -> list[str]:
     """Add an entry for a build that changed something to the change log, and write its page;
     return Danish warnings (damaged log set aside, a page that could not be written)."""
+    if not changes and not report.files[Outcome.WRITTEN] and not report.files[Outcome.REMOVED]:
+        return []  # a hand-edited file kept again, or a document failing again, is no news
     documents = [[outcome.value, path, note] for outcome in (Outcome.WRITTEN, Outcome.REMOVED, Outcome.PRESERVED,
                                                             Outcome.FAILED)
                  for path, note in sorted(report.files[outcome].items())]
-    if not changes and not documents:
-        return []
     entries, warnings = _load_log(output)
     entries.insert(0, {"time": moment.isoformat(timespec="seconds"),
                        "rows": [change.as_json() for change in changes], "documents": documents})

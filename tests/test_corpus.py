@@ -24,16 +24,20 @@ from corpus.cases import BY_NAME, CASES, HTML, Case
 from pypdf import PdfReader
 
 from pipeline.cli import cli
+from pipeline.status import PAGES
 
 NOTE = "sag/output/noter/sagsbehandlerens-noter.txt"
 NOTE_MTIME = 1_500_000_000_000_000_000  # 14 July 2017
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int] | str]:
-    """Every file under `folder` with its bytes and mtime, and every folder, by relative path."""
+    """Every file under `folder` with its bytes and mtime, and every folder, by relative path;
+    not the status page and change log every build run writes into its output folder."""
     found: dict[str, tuple[bytes, int] | str] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder).as_posix()
+        if path.name in PAGES and path.parent.name == "output":
+            continue
         found[relative] = (path.read_bytes(), path.stat().st_mtime_ns) if path.is_file() else "mappe"
     return found
 

@@ -162,6 +162,9 @@ def test_the_status_page_names_documents_kept_for_hand_edits(project):
     new = ORIENTATION.replace(".docx", " (ny version).docx")
     assert f'<tr><th scope="row">{ORIENTATION}</th><td>bevaret, rettet i hånden: ny version: {new}</td></tr>' in status
     assert "Bevaret på grund af rettelser i hånden" in status
+    entries = page(project, "aendringslog.html").count("<h2>Kørslen ")
+    assert pipeline(project, "build", "-q").returncode == 0  # the edit is kept again: no news
+    assert page(project, "aendringslog.html").count("<h2>Kørslen ") == entries
 
 
 def test_the_pages_are_never_documents_and_clean_removes_them(project):
