@@ -445,9 +445,9 @@ def orientation() -> DocxDocument:
     heading(document, "Sammendrag")
     text(document, "{{ udvalg.navn }} orienteres om status på implementeringsplanen for "
                    "Vision 2029 pr. {{ dato|dato }}. Af planens {{ antal.i_alt }} øvrige aktiviteter "
-                   "er {{ antal.gennemfoert }} gennemført, {{ antal.igang }} i gang og "
-                   "{{ antal.planlagt }} kommende; {{ antal.udskudt }} er udskudt og "
-                   "{{ antal.aflyst }} aflyst.")
+                   "er {{ antal.aflyst }} aflyst, {{ antal.udskudt }} udskudt, "
+                   "{{ antal.gennemfoert }} gennemført, {{ antal.igang }} i gang og "
+                   "{{ antal.planlagt }} kommende.")
 
     vision_background(document)
 
