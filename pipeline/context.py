@@ -98,10 +98,9 @@ def _orientation(document: Document, row: RowMaker) -> Context:
         if status is Status.PLANNED:
             listed = following is None or activity.period.start <= following
         else:
-            changed = _changed_on(activity, status)
-            if previous is not None and changed <= previous:
-                continue  # the previous orientation case reported it
-            listed = following is None or changed <= day
+            if previous is not None and _before(activity, status, previous):
+                continue  # it had this status already at the previous orientation case
+            listed = following is None or _changed_on(activity, status) <= day
         if listed:
             groups[status].append(row(activity))
         else:
@@ -124,13 +123,20 @@ def _orientation(document: Document, row: RowMaker) -> Context:
     }
 
 
+def _before(activity: Activity, status: Status, previous: date) -> bool:
+    """Return whether the dates gave `activity` its `status` already on the `previous` meeting
+    date (as `status_on` reads them: done once ended before the day, started from its start)."""
+    if status is Status.DONE:
+        return activity.period.end < previous
+    return activity.period.start <= previous
+
+
 def _changed_on(activity: Activity, status: Status) -> date:
     """Return the day an activity is taken to have reached `status`.
 
     The plan keeps no history, so its dates stand in: a completed activity changed on its end
-    date, a started, cancelled or postponed one on its start date. Each orientation case lists
-    the changes from after the previous case up to its own meeting (the last case: all the
-    rest), so every change is listed by exactly one orientation case.
+    date, a started, cancelled or postponed one on its start date. An orientation case lists
+    the changes after the previous case up to its own meeting (the last case: all the rest).
     """
     return activity.period.end if status is Status.DONE else activity.period.start
 

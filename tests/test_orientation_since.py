@@ -100,7 +100,8 @@ def test_the_first_lists_nothing_dated_after_the_seconds_meeting(tmp_path):
 
 def test_the_second_lists_what_changed_between_the_two_and_all_that_remains(cases):
     assert tables_by_heading(cases[SECOND]) == {
-        "Gennemført": ["Marts-april", "12. april"],  # completed between 5 March and 4 June
+        # Completed between 5 March and 4 June; the first orientation case itself among them.
+        "Gennemført": ["Marts-april", "5. marts", "12. april"],  # plan order
         "Kommende": ["September", "Efterår"],  # the last orientation case lists all that remain
         "Aflyst": ["20. maj"],
     }
