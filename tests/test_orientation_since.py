@@ -156,3 +156,24 @@ def test_neighbours_ignore_the_committee(tmp_path):
     documents = planned(tmp_path, rows)
     assert documents[FIRST].next == date(2018, 6, 4)
     assert documents["orienteringssager/2018-06-04_OEKU_orienteringssag.docx"].previous == date(2018, 3, 5)
+
+
+def test_through_the_cli_moving_the_second_case_rebuilds_the_first(tmp_path):
+    """A real build; then the second orientation case moves a week, and the first follows."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    plan = write_xlsx(tmp_path / "implementeringsplan_2018.xlsx", ROWS, HEADER)
+    output = tmp_path / "output"
+    build = ["build", str(plan), "-o", str(output), "-t", str(TEMPLATES), "--today", "2018-01-01", "-q"]
+    assert CliRunner().invoke(cli, build).exit_code == 0
+    first = output / FIRST
+    assert tables_by_heading(docx.Document(first))["Kommende"] == ["12. april", "4. juni"]
+
+    write_xlsx(plan, [("11. juni", *row[1:]) if row[0] == "4. juni" else row for row in ROWS], HEADER)
+    assert CliRunner().invoke(cli, build).exit_code == 0
+    assert "frem til næste orientering mandag den 11. juni 2018" in sagsfremstilling(docx.Document(first))
+    assert tables_by_heading(docx.Document(first))["Kommende"] == ["12. april", "11. juni"]
+    assert not (output / SECOND).exists()
+    assert (output / "orienteringssager/2018-06-11_KMB_orienteringssag.docx").exists()
