@@ -347,7 +347,7 @@ class _Checker:
                 if prefix:
                     fix = "flyt dem, så de står i samme afsnit"
                 else:
-                    fix = (f'et tag, der går over flere afsnit, skal være et afsnits-tag: skriv '
+                    fix = ('et tag, der går over flere afsnit, skal være et afsnits-tag: skriv '
                            + " og ".join(f'"{_with_prefix(tag, "p")}"' for tag in tags)
                            + ", hvert i sit eget afsnit")
                 self.say(opener, f'"{opener.text}" begynder i {opener.place.spot}, men "{other.text}" står i '

@@ -6,6 +6,7 @@ them, never here, so `pipeline --help` starts at once.
 
 from __future__ import annotations
 
+import gettext
 import os
 import signal
 import sys
@@ -19,6 +20,29 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import InputError, Interrupted, PipelineError, TemplateError
+
+CLICK_CATALOGUE = Path(__file__).with_name("locale")
+
+
+def _danish_click() -> None:
+    """Give Click's own messages ("No such command", "Try … for help") the Danish catalogue.
+
+    Click marks them with `from gettext import gettext as _`, which looks up the process-wide
+    default domain in the user's locale; a nightly cron job runs in the C locale, and binding the
+    default domain would reach every other library too. So Click's modules alone get a Danish
+    translation, whatever the locale. Must run before any option is declared: `click.Path`
+    translates its name ("file") when it is created.
+    """
+    translation = gettext.translation("click", CLICK_CATALOGUE, languages=["da"], fallback=True)
+    for name, module in list(sys.modules.items()):
+        if name == "click" or name.startswith("click."):
+            if getattr(module, "_", None) is gettext.gettext:
+                module._ = translation.gettext
+            if getattr(module, "ngettext", None) is gettext.ngettext:
+                module.ngettext = translation.ngettext
+
+
+_danish_click()
 
 NIGHTLY_WAIT = 600.0  # seconds a night run waits for another build before it gives up with code 3
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")

@@ -75,19 +75,45 @@ def status_on(activity: Activity, day: date) -> Status:
     return Status.PLANNED
 
 
+# The key each status is counted under in `antal`, as the templates see it.
+_COUNT_KEYS = {Status.PLANNED: "planlagt", Status.IN_PROGRESS: "igang", Status.DONE: "gennemfoert",
+               Status.CANCELLED: "aflyst", Status.POSTPONED: "udskudt"}
+
+
 def _orientation(document: Document, row: RowMaker) -> Context:
+    """Return an orientation case's context: every other row of the plan counted by status on
+    the meeting date; listed only what changed since the previous orientation case and what
+    comes up before the next one. Later rows are counted in `senere`."""
     assert document.committee is not None and document.date is not None
+    day, previous, following = document.date, document.previous, document.next
     groups: dict[Status, list[Context]] = {status: [] for status in Status}
+    counts = dict.fromkeys(_COUNT_KEYS.values(), 0)
+    later = 0
     own = {id(activity) for activity in document.activities}
     for activity in document.shown:
         if id(activity) in own:
             continue  # the orientation case itself is not part of the status it reports
-        groups[status_on(activity, document.date)].append(row(activity))
+        status = status_on(activity, day)
+        counts[_COUNT_KEYS[status]] += 1
+        if status is Status.PLANNED:
+            listed = following is None or activity.period.start <= following
+        else:
+            if previous is not None and _before(activity, status, previous):
+                continue  # it had this status already at the previous orientation case
+            listed = following is None or _changed_on(activity, status) <= day
+        if listed:
+            groups[status].append(row(activity))
+        else:
+            later += 1  # a later orientation case lists it
     return {
         **_common(document),
         "udvalg": committee(document.committee),
-        "dato": document.date,
+        "dato": day,
+        "forrige": previous,
+        "naeste": following,
         "tema": _first(a.theme for a in document.activities),
+        "antal": {**counts, "i_alt": sum(counts.values())},
+        "senere": later,
         "gennemfoert": groups[Status.DONE],
         "igang": groups[Status.IN_PROGRESS],
         "kommende": groups[Status.PLANNED],
@@ -95,6 +121,24 @@ def _orientation(document: Document, row: RowMaker) -> Context:
         "udskudt": groups[Status.POSTPONED],
         "bilag": _attachments(document),
     }
+
+
+def _before(activity: Activity, status: Status, previous: date) -> bool:
+    """Return whether the dates gave `activity` its `status` already on the `previous` meeting
+    date (as `status_on` reads them: done once ended before the day, started from its start)."""
+    if status is Status.DONE:
+        return activity.period.end < previous
+    return activity.period.start <= previous
+
+
+def _changed_on(activity: Activity, status: Status) -> date:
+    """Return the day an activity is taken to have reached `status`.
+
+    The plan keeps no history, so its dates stand in: a completed activity changed on its end
+    date, a started, cancelled or postponed one on its start date. An orientation case lists
+    the changes after the previous case up to its own meeting (the last case: all the rest).
+    """
+    return activity.period.end if status is Status.DONE else activity.period.start
 
 
 def _attachments(document: Document) -> list[Context]:

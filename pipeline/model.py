@@ -113,7 +113,8 @@ class Document:
 
     `activities` are the rows that call for the document; `shown` is the wider plan data the
     document displays (the whole plan for a status report, the sibling meetings of a
-    discussion), which is part of what the document depends on.
+    discussion), which is part of what the document depends on. `previous` and `next` are the
+    meeting dates of the plan's neighbouring orientation cases (orientation cases only).
     """
 
     kind: DocumentKind
@@ -126,6 +127,10 @@ class Document:
     initiatives: tuple[Initiative, ...] = ()
     has_status: bool = False
     plans: tuple[str, ...] = field(default=())
+    # An orientation case reports what happened since the plan's previous orientation case and
+    # what comes before its next one, so their meeting dates are part of what it is made from.
+    previous: date | None = None
+    next: date | None = None
 
     @property
     def template(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import PurePosixPath
 
@@ -77,7 +78,21 @@ def _plan_documents(plan: Plan) -> list[Document]:
             for_committee = tuple(i for i in plan.initiatives if i.committee in (None, committee))
         documents.append(Document(kind, path, year, committee, day, tuple(rows), shown, for_committee,
                                   plan.has_status, files))
-    return documents
+    return _with_neighbours(documents)
+
+
+def _with_neighbours(documents: list[Document]) -> list[Document]:
+    """Return `documents` with each orientation case given the meeting dates of the plan's
+    previous and next orientation cases (any committee; None at either end)."""
+    days = sorted({d.date for d in documents if d.kind is DocumentKind.ORIENTATION and d.date})
+    result = []
+    for document in documents:
+        if document.kind is DocumentKind.ORIENTATION and document.date is not None:
+            at = days.index(document.date)
+            document = replace(document, previous=days[at - 1] if at else None,
+                               next=days[at + 1] if at + 1 < len(days) else None)
+        result.append(document)
+    return result
 
 
 def meeting_date(path: PurePosixPath) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -59,3 +60,13 @@ def sample_plan() -> Plan:
 def sample_documents(sample_plan: Plan) -> dict[str, Document]:
     """The sample's planned documents by output path (`droeftelser/2017-05-30_BSU_droeftelse.docx`)."""
     return {str(document.path): document for document in plan_documents([sample_plan])}
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A shared folder as case officers have it: input/ with a copy of the sample plan, and a
+    copy of the templates, so tests may change them; output/ is made by the build."""
+    (tmp_path / "input").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "input")
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    return tmp_path

@@ -14,8 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import docx
-import pytest
-from conftest import ROOT, SAMPLE, TEMPLATES
+from conftest import ROOT, SAMPLE
 from filelock import FileLock
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -32,15 +31,6 @@ NOTES = {f"droeftelser/{day}_{c}_droeftelse.docx" for day, c in [
     ("2017-05-30", "BSU"), ("2017-05-30", "TMU"), ("2017-05-30", "SSU"),
     ("2017-06-06", "EBU"), ("2017-06-06", "KFU"), ("2017-06-13", "OEKU")]}
 ALL = NOTES | OVERVIEWS | {ORIENTATION}
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    """A copy of the sample plan and the templates, so tests may change them."""
-    (tmp_path / "input").mkdir()
-    shutil.copy(SAMPLE, tmp_path / "input")
-    shutil.copytree(TEMPLATES, tmp_path / "templates")
-    return tmp_path
 
 
 # Before every meeting of the sample plan, so that no document of it is closed yet.

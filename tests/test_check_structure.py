@@ -138,7 +138,7 @@ def test_a_comment_tag_over_several_paragraphs_is_found_and_its_lost_heading_sto
     document.save(str(templates / ORIENTATION))
     assert check_templates(templates) == [
         'orienteringssag.docx, under overskriften "Sammendrag", afsnit 9: tagget, der begynder med "{#" i '
-        '"… kommende|length }} kommende. {# gammel tekst:", slutter ikke i samme afsnit; skriv hele tagget '
+        '"… antal.planlagt }} kommende. {# gammel tekst:", slutter ikke i samme afsnit; skriv hele tagget '
         'færdigt (med "#}") i samme afsnit']
     with pytest.raises(TemplateError, match=r'^orienteringssag\.docx: det udfyldte dokument ville mangle '
                                             r'overskriften "Baggrund" og er derfor ikke skrevet\.'):

@@ -30,7 +30,6 @@ from test_build import (
     edit_cell,
     options,
     processes_mentioning,
-    project,  # noqa: F401  (the fixture)
     tree,
     written,
 )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import ROOT, SAMPLE, TEMPLATES, write_xlsx
+from conftest import ROOT, SAMPLE, write_xlsx
 from openpyxl import load_workbook
 from pipeline.status import PAGES  # the pipeline's own pages, rewritten by every run
 
@@ -27,12 +27,9 @@ PLAN_2018 = {"droeftelser/2018-03-12_BSU_droeftelse.docx", "orienteringssager/20
 
 
 @pytest.fixture
-def folder(tmp_path) -> Path:
+def folder(project) -> Path:
     """A shared folder as case officers have it: input/ with the sample plan, templates/, output/."""
-    (tmp_path / "input").mkdir()
-    shutil.copy(SAMPLE, tmp_path / "input")
-    shutil.copytree(TEMPLATES, tmp_path / "templates")
-    return tmp_path
+    return project
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess:

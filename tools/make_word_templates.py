@@ -444,19 +444,30 @@ def orientation() -> DocxDocument:
 
     heading(document, "Sammendrag")
     text(document, "{{ udvalg.navn }} orienteres om status på implementeringsplanen for "
-                   "Vision 2029 pr. {{ dato|dato }}. Af planens aktiviteter er "
-                   "{{ gennemfoert|length }} gennemført, {{ igang|length }} i gang og "
-                   "{{ kommende|length }} kommende.")
+                   "Vision 2029 pr. {{ dato|dato }}. Af planens {{ antal.i_alt }} øvrige aktiviteter "
+                   "er {{ antal.aflyst }} aflyst, {{ antal.udskudt }} udskudt, "
+                   "{{ antal.gennemfoert }} gennemført, {{ antal.igang }} i gang og "
+                   "{{ antal.planlagt }} kommende.")
 
     vision_background(document)
 
     heading(document, "Sagsfremstilling")
     text(document, "Nedenfor gøres status på implementeringsplanen pr. {{ dato|dato }}: de "
-                   "aktiviteter, der er gennemført, de aktiviteter, der er i gang, og de kommende "
-                   "aktiviteter. Hele planen er vedlagt som bilag 1.")
-    status_group(document, "Gennemført", "gennemfoert", "Ingen aktiviteter er gennemført endnu.")
-    status_group(document, "I gang", "igang", "Ingen aktiviteter er i gang.")
-    status_group(document, "Kommende", "kommende", "Der er ingen kommende aktiviteter i planen.")
+                   "aktiviteter, der er gennemført, sat i gang, udskudt eller aflyst "
+                   "{% if forrige %}siden orienteringen {{ forrige|langdato }}{% else %}siden "
+                   "planens start{% endif %}, og de kommende aktiviteter{% if naeste %} frem til "
+                   "næste orientering {{ naeste|langdato }}{% endif %}.{% if senere %} Yderligere "
+                   "{{ senere }} senere aktiviteter kommer med i de næste orienteringer.{% endif %} "
+                   "Hele planen er vedlagt som bilag 1.")
+    status_group(document, "Gennemført", "gennemfoert",
+                 "{% if forrige %}Ingen aktiviteter er gennemført siden sidste orientering."
+                 "{% else %}Ingen aktiviteter er gennemført endnu.{% endif %}")
+    status_group(document, "I gang", "igang",
+                 "{% if forrige %}Ingen aktiviteter er sat i gang siden sidste orientering."
+                 "{% else %}Ingen aktiviteter er i gang.{% endif %}")
+    status_group(document, "Kommende", "kommende",
+                 "{% if naeste %}Der er ingen kommende aktiviteter før næste orientering."
+                 "{% else %}Der er ingen kommende aktiviteter i planen.{% endif %}")
     status_group(document, "Udskudt", "udskudt", None)
     status_group(document, "Aflyst", "aflyst", None)
 

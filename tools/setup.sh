@@ -27,8 +27,13 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 echo "Installerer Python-pakker i $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# -qq: errors only. One -q still let warnings through: setuptools' "Editable installation"
+# block from the build backend, and a machine's pip configuration (an index location that is
+# not there) printing a line per package. The case officer can do nothing about either; a
+# failing install still prints pip's ERROR lines (and the backend's output) and stops here.
+# Editable on purpose: the installed command runs the working tree's code after a `git pull`.
+"$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e '.[test]'
 
 # -W error: WeasyPrint only warns when HarfBuzz-Subset is missing, and font subsetting then
 # takes another path; every machine should render the same way.
