@@ -320,13 +320,17 @@ def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
     try:
         return function(*arguments)
     except _Stop:
-        os._exit(0)  # in a worker whose build is stopping, after the task's clean-up ran
+        pass  # the build is stopping: end this worker below, once the task is let go of
     except PipelineError as error:
         return str(error)
     except Exception as error:  # one bad document must not stop the others
         return f"uventet fejl ({type(error).__name__}: {error})"
     finally:
         _busy = False
+    # Out of the except clause the traceback, and with it the task's frames, are gone; collected,
+    # what they held cleans up after itself (WeasyPrint's font folder is removed in __del__).
+    gc.collect()
+    os._exit(0)
 
 
 def _die_with_parent(parent: int) -> None:
