@@ -163,7 +163,7 @@ def _print_error(error: PipelineError) -> None:
         for note in notes:
             click.echo(note, err=True)
         count = len(error.problems)
-        advice = "Ret regnearket og prøv igen." if notes else "Ret regnearket og prøv igen; intet er skrevet."
+        advice = "Ret regnearket og prøv igen." if notes else "Ret regnearket og prøv igen; ingen dokumenter er ændret."
         click.echo(f"{count} fejl fundet. {advice}" if count > 1 else advice, err=True)
     else:
         click.echo(f"Fejl: {error}", err=True)
@@ -179,7 +179,7 @@ def cli() -> None:
     Uden PLAN bruges alle .xlsx- og .csv-filer i mappen input/.
 
     Afslutningskoder: 0 alt gik godt; 1 nogle dokumenter fejlede (de andre blev skrevet);
-    2 fejl i regnearket, skabelonerne eller kommandoen (intet blev skrevet);
+    2 fejl i regnearket, skabelonerne eller kommandoen (ingen dokumenter blev ændret);
     3 en anden kørsel er i gang; 130, 143 og 129 kørslen blev afbrudt (Ctrl-C, SIGTERM, SIGHUP).
     """
 

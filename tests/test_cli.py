@@ -53,7 +53,7 @@ def test_bad_input_exits_2_with_one_clear_message(tmp_path, rows, header, name, 
     path = write_xlsx(tmp_path / name, rows, header=header)
     result = run("validate", path)
     assert result.exit_code == 2
-    assert result.output == f"Fejl: {message}\nRet regnearket og prøv igen; intet er skrevet.\n"
+    assert result.output == f"Fejl: {message}\nRet regnearket og prøv igen; ingen dokumenter er ændret.\n"
 
 
 def test_text_file_named_xlsx(tmp_path):
@@ -69,7 +69,7 @@ def test_several_problems_are_counted(tmp_path):
     path = write_xlsx(tmp_path / "plan_2017.xlsx", [("32. maj", "T", "A", "B"), ("33. maj", "T", "A", "B")])
     result = run("validate", path)
     assert result.exit_code == 2
-    assert result.output.splitlines()[-1] == "2 fejl fundet. Ret regnearket og prøv igen; intet er skrevet."
+    assert result.output.splitlines()[-1] == "2 fejl fundet. Ret regnearket og prøv igen; ingen dokumenter er ændret."
 
 
 def test_missing_plan_file_is_a_usage_error(tmp_path):

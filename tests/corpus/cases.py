@@ -40,7 +40,7 @@ BSU_NOTE = "droeftelser/2017-05-30_BSU_droeftelse.docx"
 PDF = "oversigter/implementeringsplan_2017.pdf"
 HTML = "oversigter/implementeringsplan_2017.html"
 OVERVIEWS = frozenset({PDF, HTML})
-ENDING = "Ret regnearket og prøv igen; intet er skrevet."
+ENDING = "Ret regnearket og prøv igen; ingen dokumenter er ændret."
 
 # Rows that make one orientation case and one discussion note.
 MEETING = ("19. juni", "Status på planen", "Orienteringssag", "KMB")
