@@ -276,10 +276,6 @@ class DocumentState:
     reason: str
     note: str = ""
 
-    @property
-    def up_to_date(self) -> bool:
-        return self.action in (Action.SKIP, Action.KEEP_EDIT, Action.CLOSED)
-
 
 @dataclass(frozen=True)
 class Rules:
@@ -369,8 +365,8 @@ def _removal_reason(path: str, entry: Entry, planned: dict[str, Document]) -> st
     if entry.new_version_of is not None:
         return f"ny version af {entry.new_version_of}, som der ikke længere er brug for"
     folder, day, committee, kind = _name_parts(path)
-    if not kind:
-        return "planen bygges ikke længere"
+    if not kind:  # an overview, whose plan is gone, or a calendar, whose committee has no meetings left
+        return "ingen møder i planerne længere" if path.endswith(".ics") else "planen bygges ikke længere"
     others = [_name_parts(other) + (other,) for other in planned if other != path]
     moved = [other for f, d, c, k, other in others if (f, c, k) == (folder, committee, kind)]
     if moved:
@@ -382,12 +378,11 @@ def _removal_reason(path: str, entry: Entry, planned: dict[str, Document]) -> st
 
 
 def _name_parts(path: str) -> tuple[str, str, str, str]:
-    """Return a Word document's folder, date, committee and kind from its name
-    (`droeftelser/2017-05-30_BSU_droeftelse.docx`); date, committee and kind are '' for an overview."""
+    """Return a document's folder, and the date, committee and kind its name holds ('' for an overview)."""
+    from pipeline.plan import name_parts
+
     relative = PurePosixPath(path)
-    day, _, rest = relative.stem.partition("_")
-    committee, _, kind = rest.partition("_")
-    return str(relative.parent), day, committee, kind
+    return (str(relative.parent), *name_parts(relative))
 
 
 # --- The build ------------------------------------------------------------------------------------

@@ -95,13 +95,20 @@ def _with_neighbours(documents: list[Document]) -> list[Document]:
     return result
 
 
+def name_parts(path: PurePosixPath) -> tuple[str, str, str]:
+    """Return the date, committee and kind a Word document's name holds (`2017-05-30_BSU_droeftelse.docx`
+    → `2017-05-30`, `BSU`, `droeftelse`), or three '' for a name without them (an overview, a
+    calendar). The inverse of `output_path`'s naming; "… (ny version).docx" is the same document's."""
+    day, _, rest = path.stem.split(" (", 1)[0].partition("_")
+    committee, _, kind = rest.partition("_")
+    return (day, committee, kind) if kind else ("", "", "")
+
+
 def meeting_date(path: PurePosixPath) -> date | None:
-    """Return the meeting date in a Word document's output path (`2017-05-30_BSU_droeftelse.docx`),
-    or None for a path without one (an overview). The inverse of `output_path`'s naming."""
-    stem = path.stem.split(" (", 1)[0]  # "… (ny version).docx" belongs to the same meeting
-    head = stem.split("_", 1)[0]
+    """Return the meeting date in a document's output path, or None for a path without one."""
+    day = name_parts(path)[0]
     try:
-        return date.fromisoformat(head) if len(head) == 10 else None
+        return date.fromisoformat(day) if day else None
     except ValueError:
         return None
 
