@@ -50,7 +50,7 @@ class Reps:
     one_row: int
     floor: int  # read and docx inside the floor process
     floor_pdf: int
-    pipeline_pdf: bool  # also time pipeline.overview.render_pdf in the floor process
+    pipeline_pdf: bool  # also time pipeline.render.overview.render_pdf in the floor process
     word_every: int = 1  # compare the pipeline's Word render with bare docxtpl on every K-th document
 
 
@@ -582,7 +582,7 @@ def render_report(machine: dict, results: list[SizeResult], help_s: dict[str, li
               "that, since a cold build is a fresh process too. The floor process builds each "
               "context just before its timed render and drops it after, so like a build worker it holds "
               "the plan, not every context at once (a bigger heap slows every render through Python's GC).",
-              "- Pipeline Word render / bare: in the floor process, `pipeline.render.render(document, "
+              "- Pipeline Word render / bare: in the floor process, `pipeline.render.dispatch.render(document, "
               "templates)` timed right after the bare docxtpl call on the same document, for every Word "
               "document (every 4th of each kind at 10,000 rows); the ratio of the sums.",
               "- Medians over the repetitions shown; memory is the maximum over repetitions.",

@@ -5,7 +5,7 @@ main benchmark starts it once per plan and reads the JSON it writes.
 
 Outside the timed sections: the pipeline reads and plans the file and builds every document's
 context (`load_plans` → `plan_documents` → `build_context`) and renders the overview's HTML
-with `pipeline.overview.render_template`, so the floor sees exactly the data the pipeline uses.
+with `pipeline.render.overview.render_template`, so the floor sees exactly the data the pipeline uses.
 
 Timed, sequentially, with no pipeline code around the library call:
 - read: `pandas.read_excel(PLAN, sheet_name=None, header=None, dtype=object, engine="calamine")`
@@ -17,9 +17,9 @@ Timed, sequentially, with no pipeline code around the library call:
 
 Optionally (for the per-document comparison), interleaved with the bare docxtpl call on the same
 document (every document, or every K-th of each kind with --pipeline-word-every K):
-`pipeline.render.render(document, templates)`, i.e. everything a worker does for
+`pipeline.render.dispatch.render(document, templates)`, i.e. everything a worker does for
 one Word document (context, strict sandboxed environment, metadata, deterministic zip). And
-`pipeline.overview.render_pdf` for the overview, to split the PDF's cost between WeasyPrint
+`pipeline.render.overview.render_pdf` for the overview, to split the PDF's cost between WeasyPrint
 itself and the options the pipeline adds (PDF/UA tagging, font sealing).
 """
 
@@ -49,11 +49,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=3, help="repetitions of read and docx (median)")
     parser.add_argument("--pdf-reps", type=int, default=1, help="repetitions of the PDF (median)")
     parser.add_argument("--pipeline-word", action="store_true",
-                        help="also time pipeline.render.render per Word document, interleaved")
+                        help="also time pipeline.render.dispatch.render per Word document, interleaved")
     parser.add_argument("--pipeline-word-every", type=int, default=1, metavar="K",
                         help="compare with the pipeline on every K-th Word document of each kind only")
     parser.add_argument("--pipeline-pdf", action="store_true",
-                        help="also time pipeline.overview.render_pdf on the same context")
+                        help="also time pipeline.render.overview.render_pdf on the same context")
     args = parser.parse_args(argv)
     result: dict = {"plan": str(args.plan), "reps": args.reps, "pdf_reps": args.pdf_reps}
 
@@ -68,12 +68,12 @@ def main(argv: list[str] | None = None) -> None:
     from docxtpl import DocxTemplate
 
     # --- the pipeline's data, untimed for the floor but recorded for the breakdown ---
-    from pipeline.build import load_plans, read_plan_files
-    from pipeline.context import build_context
-    from pipeline.model import DocumentKind
-    from pipeline.overview import render_template
-    from pipeline.plan import plan_documents
-    from pipeline.templating import FILTERS
+    from pipeline.source.plans import load_plans, read_plan_files
+    from pipeline.documents.context import build_context
+    from pipeline.core.model import DocumentKind
+    from pipeline.render.overview import render_template
+    from pipeline.documents.planning import plan_documents
+    from pipeline.render.templating import FILTERS
 
     templates = args.templates.resolve()
     load_s, plans = _timed(lambda paths: load_plans(read_plan_files(paths)), [args.plan])
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         template.save(buffer)
         return buffer.getvalue()
 
-    from pipeline.render import render as pipeline_render
+    from pipeline.render.dispatch import render as pipeline_render
 
     # Warm-up (untimed): first use of docxtpl/python-docx/Babel paths for each template.
     for template in sorted({d.template for d in word}):
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         result["pdf_all"] = pdfs
         result["pdf_bytes"] = len(pdf)
         if args.pipeline_pdf:
-            from pipeline.overview import render_pdf
+            from pipeline.render.overview import render_pdf
 
             gc.collect()
             context = build_context(overview)

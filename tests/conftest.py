@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from pipeline.model import Document, Plan
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.validate import validate
+from pipeline.core.model import Document, Plan
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "input" / "implementeringsplan_2017.xlsx"

@@ -16,12 +16,12 @@ import pytest
 from conftest import TEMPLATES, write_xlsx
 from pypdf import PdfReader
 
-from pipeline import overview
-from pipeline.model import Document
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.render import render
-from pipeline.validate import validate
+from pipeline.render import overview
+from pipeline.core.model import Document
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.render.dispatch import render
+from pipeline.source.validate import validate
 
 PDF = "oversigter/implementeringsplan_2017.pdf"
 HTML = "oversigter/implementeringsplan_2017.html"
@@ -184,7 +184,7 @@ def test_html_timeline_marks_each_status_with_a_pattern_sign_and_word(
 
 
 def test_timeline_labels_tell_the_samples_rows_apart(sample_documents: dict[str, Document]) -> None:
-    from pipeline.overview import LABEL_LENGTH, overview_variables
+    from pipeline.documents.overview import LABEL_LENGTH, overview_variables
 
     items = overview_variables(sample_documents[PDF], lambda a: {})["tidslinje"]
     labels = [item["etiket"] for item in items]
@@ -201,7 +201,7 @@ def test_timeline_labels_tell_the_samples_rows_apart(sample_documents: dict[str,
 
 
 def test_timeline_labels_are_numbered_when_date_and_text_are_the_same(tmp_path: Path) -> None:
-    from pipeline.overview import overview_variables
+    from pipeline.documents.overview import overview_variables
 
     rows = [("8. maj", "Tema", "Møde", "Chefgruppen")] * 3
     documents = overview_of(write_xlsx(tmp_path / "implementeringsplan_2017.xlsx", rows))

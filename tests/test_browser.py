@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TEMPLATES, write_xlsx
 
-from pipeline.model import Document
-from pipeline.render import render
+from pipeline.core.model import Document
+from pipeline.render.dispatch import render
 
 from test_accessibility import HTML, STATUS_HEADER, STATUS_ROWS, STATUS_WORDS, overview_of
 

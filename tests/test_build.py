@@ -19,10 +19,10 @@ from filelock import FileLock
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from pipeline import workers
-from pipeline.build import BuildOptions, build, document_states
-from pipeline.report import Outcome
-from pipeline.status import PAGES  # the pipeline's own pages, rewritten by every run
+from pipeline.engine import workers
+from pipeline.engine.build import BuildOptions, build, document_states
+from pipeline.engine.report import Outcome
+from pipeline.engine.status import PAGES  # the pipeline's own pages, rewritten by every run
 
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"
 PDF = "oversigter/implementeringsplan_2017.pdf"
@@ -93,7 +93,7 @@ def test_nothing_changed_renders_and_rewrites_nothing(project):
 
 def test_nothing_changed_does_not_import_the_heavy_libraries(project):
     build(options(project))
-    code = ("import sys; from pathlib import Path; from pipeline.build import BuildOptions, build\n"
+    code = ("import sys; from pathlib import Path; from pipeline.engine.build import BuildOptions, build\n"
             f"p = Path({str(project)!r})\n"
             f"r = build(BuildOptions(plans=(p / 'input' / {SAMPLE.name!r},), output=p / 'output', "
             "templates=p / 'templates'))\n"

@@ -12,13 +12,13 @@ import pytest
 from conftest import SAMPLE, write_xlsx
 from openpyxl import load_workbook
 
-from pipeline.context import build_context
-from pipeline.ics import calendar_files, escape, fold
-from pipeline.model import DocumentKind
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.validate import validate
-from pipeline.word import title
+from pipeline.documents.context import build_context
+from pipeline.render.ics import calendar_files, escape, fold
+from pipeline.core.model import DocumentKind
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import validate
+from pipeline.render.word import title
 
 MEETING_KINDS = (DocumentKind.ORIENTATION, DocumentKind.DISCUSSION)
 

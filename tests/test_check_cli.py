@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from word_edits import DISCUSSION, copy_templates, retype
 
 from conftest import ROOT, TEMPLATES
-from pipeline.cli import cli
+from pipeline.cli.app import cli
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))

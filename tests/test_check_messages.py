@@ -13,10 +13,10 @@ from word_edits import (
     DISCUSSION, ORIENTATION, comment, copy_templates, retype, split_formatted, track_deletion, track_insertion,
 )
 
-from pipeline.check import AUTOCORRECT, check_templates
-from pipeline.cli import cli
-from pipeline.template_messages import explain
-from pipeline.templating import environment
+from pipeline.render.lint.check import AUTOCORRECT, check_templates
+from pipeline.cli.app import cli
+from pipeline.render.messages import explain
+from pipeline.render.templating import environment
 
 # Words and phrases of Jinja's English messages (lexer, parser, compiler, runtime); none may reach a
 # case officer. The generated templates never contain them, so they are looked for everywhere.

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_check_messages import danish_only
 
 from conftest import TEMPLATES
-from pipeline.check import check_template
+from pipeline.render.lint.check import check_template
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -19,12 +19,12 @@ from lxml import etree
 from word_edits import DISCUSSION, ORIENTATION, copy_templates, find, retype
 
 from conftest import SAMPLE, TEMPLATES
-from pipeline.check import check_templates
-from pipeline.cli import cli
-from pipeline.errors import TemplateError
-from pipeline.render import WORD_KINDS, render
-from pipeline.template_source import docx_sources, heading_styles
-from pipeline.word import fixed_headings, invalid_parts, missing_from
+from pipeline.render.lint.check import check_templates
+from pipeline.cli.app import cli
+from pipeline.core.errors import TemplateError
+from pipeline.render.dispatch import WORD_KINDS, render
+from pipeline.render.lint.source import docx_sources, heading_styles
+from pipeline.render.word import fixed_headings, invalid_parts, missing_from
 
 # (template, paragraph text, typed instead, which occurrence, the message)
 SLIPS = {

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import TEMPLATES
 
-from pipeline.check import WORD_TEMPLATES, check_templates
-from pipeline.context import build_context, sample_document, variables
-from pipeline.model import DocumentKind
+from pipeline.render.lint.check import WORD_TEMPLATES, check_templates
+from pipeline.documents.context import build_context, sample_document, variables
+from pipeline.core.model import DocumentKind
 
 ORIENTATION = "orienteringssag.docx"
 DISCUSSION = "droeftelse.docx"

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import HEADER, ROOT, SAMPLE, write_xlsx
 
-from pipeline.cli import cli
+from pipeline.cli.app import cli
 
 
 def run(*args):
@@ -94,7 +94,7 @@ def test_real_process_prints_no_traceback_and_help_is_danish(tmp_path):
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from pipeline.cli import cli\n"
+    code = ("import sys; from pipeline.cli.app import cli\n"
             "try: cli(['--help'])\nexcept SystemExit: pass\n"
             "print(sorted(m for m in ('pandas', 'docxtpl', 'weasyprint') if m in sys.modules))")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -104,7 +104,7 @@ def test_help_does_not_import_heavy_libraries():
 @pytest.mark.parametrize("command", [["validate", str(SAMPLE)], ["list", str(SAMPLE), "-o", "{tmp}"]])
 def test_validate_and_list_do_not_import_the_renderers(command, tmp_path):
     arguments = [part.format(tmp=tmp_path) for part in command]
-    code = ("import sys; from pipeline.cli import cli\n"
+    code = ("import sys; from pipeline.cli.app import cli\n"
             f"try: cli({arguments!r})\nexcept SystemExit: pass\n"
             "print(sorted(m for m in ('docxtpl', 'weasyprint') if m in sys.modules))")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

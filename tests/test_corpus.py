@@ -23,8 +23,8 @@ from conftest import ROOT, TEMPLATES
 from corpus.cases import BY_NAME, CASES, HTML, Case
 from pypdf import PdfReader
 
-from pipeline.cli import cli
-from pipeline.status import PAGES
+from pipeline.cli.app import cli
+from pipeline.engine.status import PAGES
 
 NOTE = "sag/output/noter/sagsbehandlerens-noter.txt"
 NOTE_MTIME = 1_500_000_000_000_000_000  # 14 July 2017

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from conftest import SAMPLE, TEMPLATES, write_xlsx
 from openpyxl import load_workbook
 
-from pipeline import danish
-from pipeline.cli import cli
-from pipeline.parse import Invalid, parse_period
-from pipeline.read import read_workbook
-from pipeline.validate import validate
+from pipeline.core import danish
+from pipeline.cli.app import cli
+from pipeline.source.parse import Invalid, parse_period
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import validate
 
 D = date
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from pipeline.cli import CLICK_CATALOGUE, cli
+from pipeline.cli.app import CLICK_CATALOGUE, cli
 
 sys.path.insert(0, str(ROOT / "tools"))
 from compile_catalogue import CATALOGUE, compiled  # noqa: E402

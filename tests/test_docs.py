@@ -5,10 +5,10 @@ import re
 import pytest
 from conftest import ROOT
 
-from pipeline.cli import cli
-from pipeline.context import variables
-from pipeline.model import DocumentKind
-from pipeline.templating import FILTERS
+from pipeline.cli.app import cli
+from pipeline.documents.context import variables
+from pipeline.core.model import DocumentKind
+from pipeline.render.templating import FILTERS
 
 README = (ROOT / "README.md").read_text("utf-8")
 

@@ -34,13 +34,14 @@ from test_build import (
     written,
 )
 
-from pipeline.build import Listener, build, document_states, load_plans, read_plan_files
-from pipeline.errors import os_reason
-from pipeline.manifest import Manifest
-from pipeline.overview_parts import PartCache, _decode, _encode
-from pipeline.progress import Progress
-from pipeline.report import Outcome
-from pipeline.write import atomic_write
+from pipeline.engine.build import Listener, build, document_states
+from pipeline.source.plans import load_plans, read_plan_files
+from pipeline.core.errors import os_reason
+from pipeline.engine.manifest import Manifest
+from pipeline.render.parts import PartCache, _decode, _encode
+from pipeline.cli.progress import Progress
+from pipeline.engine.report import Outcome
+from pipeline.core.files import atomic_write
 
 NOTE = "droeftelser/2017-05-30_BSU_droeftelse.docx"
 NEW_NOTE = "droeftelser/2017-05-30_BSU_droeftelse (ny version).docx"

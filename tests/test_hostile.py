@@ -12,18 +12,18 @@ from conftest import HEADER, SAMPLE, TEMPLATES, write_csv, write_xlsx
 from corpus.files import Formula, Sheet, write_raw_xlsx
 from jinja2.exceptions import SecurityError
 
-from pipeline import limits
-from pipeline.cli import cli
-from pipeline.context import build_context
-from pipeline.errors import InputError, OutputError, TemplateError, UsageError
-from pipeline.model import DocumentKind
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.templating import environment
-from pipeline.validate import check_together, validate
-from pipeline.check import describe_error as refusal
-from pipeline.word import render_docx
-from pipeline.write import MAX_NAME, OutputBudget, check_name, resolve
+from pipeline.core import limits
+from pipeline.cli.app import cli
+from pipeline.documents.context import build_context
+from pipeline.core.errors import InputError, OutputError, TemplateError, UsageError
+from pipeline.core.model import DocumentKind
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.render.templating import environment
+from pipeline.source.validate import check_together, validate
+from pipeline.render.lint.check import describe_error as refusal
+from pipeline.render.word import render_docx
+from pipeline.core.files import MAX_NAME, OutputBudget, check_name, resolve
 
 MEETING = ("19. juni", "Status", "Orienteringssag", "KMB")
 DISCUSSION = ("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")
@@ -270,7 +270,7 @@ def test_a_build_with_such_a_word_template_fails_that_document_only(tmp_path: Pa
 
 @pytest.mark.parametrize("code", ESCAPES[:2])
 def test_an_html_template_reaching_for_internals_is_a_template_error(tmp_path: Path, code: str) -> None:
-    from pipeline.overview import render_template
+    from pipeline.render.overview import render_template
 
     templates = shutil.copytree(TEMPLATES, tmp_path / "templates")
     page = templates / "oversigt.html"

@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import TEMPLATES
-from pipeline.render import WORD_KINDS, render
+from pipeline.render.dispatch import WORD_KINDS, render
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

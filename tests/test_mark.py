@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from conftest import HEADER, SAMPLE, write_csv, write_xlsx
 from openpyxl import load_workbook
 
-from pipeline.cli import cli
-from pipeline.mark import FILL
+from pipeline.cli.app import cli
+from pipeline.source.mark import FILL
 
 RED = f"00{FILL}"
 KNOWN = "kendte udvalg: KMB, ØKU, BSU, TMU, SSU, KFU, EBU"

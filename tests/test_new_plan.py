@@ -12,12 +12,12 @@ from conftest import TEMPLATES
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-from pipeline.cli import cli
-from pipeline.model import Committee, Status
-from pipeline.newplan import LAST_ROW, new_plan_bytes, write_new_plan
-from pipeline.parse import DEFAULT_COMMITTEES
-from pipeline.read import read_workbook
-from pipeline.validate import OPTIONAL, REQUIRED, validate
+from pipeline.cli.app import cli
+from pipeline.core.model import Committee, Status
+from pipeline.source.newplan import LAST_ROW, new_plan_bytes, write_new_plan
+from pipeline.source.parse import DEFAULT_COMMITTEES
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import OPTIONAL, REQUIRED, validate
 
 NAME = "implementeringsplan_2019.xlsx"
 

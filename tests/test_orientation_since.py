@@ -13,13 +13,13 @@ from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from pipeline.build import FingerprintCache, fingerprint
-from pipeline.context import build_context
-from pipeline.model import Document, DocumentKind
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.render import render
-from pipeline.validate import validate
+from pipeline.engine.build import FingerprintCache, fingerprint
+from pipeline.documents.context import build_context
+from pipeline.core.model import Document, DocumentKind
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.render.dispatch import render
+from pipeline.source.validate import validate
 
 HEADER = ("Dato", "Tema", "Aktivitet", "Deltagerkreds", "Status")
 # Two orientation cases, 5 March and 4 June 2018; every other row is dated so that its place
@@ -162,7 +162,7 @@ def test_through_the_cli_moving_the_second_case_rebuilds_the_first(tmp_path):
     """A real build; then the second orientation case moves a week, and the first follows."""
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from pipeline.cli.app import cli
 
     plan = write_xlsx(tmp_path / "implementeringsplan_2018.xlsx", ROWS, HEADER)
     output = tmp_path / "output"

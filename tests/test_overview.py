@@ -17,14 +17,16 @@ import pytest
 from conftest import ROOT, TEMPLATES, write_xlsx
 from pypdf import PdfReader
 
-from pipeline.errors import TemplateError
-from pipeline.model import Document
-from pipeline import overview, overview_parts
-from pipeline.overview import overview_variables, template_fetcher, year_fraction
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.render import render
-from pipeline.validate import validate
+from pipeline.core.errors import TemplateError
+from pipeline.core.model import Document
+from pipeline.render import overview
+from pipeline.render import parts as overview_parts
+from pipeline.documents.overview import overview_variables, year_fraction
+from pipeline.render.overview import template_fetcher
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.render.dispatch import render
+from pipeline.source.validate import validate
 
 PDF = "oversigter/implementeringsplan_2017.pdf"
 HTML = "oversigter/implementeringsplan_2017.html"
@@ -424,8 +426,8 @@ def test_renders_are_byte_identical_anywhere(tmp_path: Path, sample_documents: d
 def test_renders_are_identical_in_a_fresh_process(sample_pdf: bytes, tmp_path: Path) -> None:
     script = (
         "import sys; from pathlib import Path\n"
-        "from pipeline.read import read_workbook; from pipeline.validate import validate\n"
-        "from pipeline.plan import plan_documents; from pipeline.render import render\n"
+        "from pipeline.source.read import read_workbook; from pipeline.source.validate import validate\n"
+        "from pipeline.documents.planning import plan_documents; from pipeline.render.dispatch import render\n"
         f"plan = validate(read_workbook(Path({str(ROOT / 'input' / 'implementeringsplan_2017.xlsx')!r})))\n"
         f"doc = next(d for d in plan_documents([plan]) if str(d.path) == {PDF!r})\n"
         f"sys.stdout.buffer.write(render(doc, Path({str(TEMPLATES)!r})))\n"
@@ -452,8 +454,8 @@ def test_pdf_holds_no_clock_time_and_no_machine_path(sample_pdf: bytes) -> None:
 def test_planning_does_not_import_weasyprint() -> None:
     script = (
         "import sys; from pathlib import Path\n"
-        "from pipeline.read import read_workbook; from pipeline.validate import validate\n"
-        "from pipeline.plan import plan_documents; from pipeline.context import build_context\n"
+        "from pipeline.source.read import read_workbook; from pipeline.source.validate import validate\n"
+        "from pipeline.documents.planning import plan_documents; from pipeline.documents.context import build_context\n"
         f"plan = validate(read_workbook(Path({str(ROOT / 'input' / 'implementeringsplan_2017.xlsx')!r})))\n"
         "[build_context(d) for d in plan_documents([plan])]\n"
         "assert 'weasyprint' not in sys.modules\n"
@@ -488,8 +490,8 @@ def split_pdf(split_documents: dict[str, Document]) -> bytes:
 def test_the_html_is_cut_into_parts_that_hold_every_row_once(split_documents: dict[str, Document]) -> None:
     from lxml import html as lxml_html
 
-    from pipeline.context import build_context
-    from pipeline.overview import render_template
+    from pipeline.documents.context import build_context
+    from pipeline.render.overview import render_template
 
     whole = render_template(build_context(split_documents[PDF]), TEMPLATES)
     parts = [lxml_html.document_fromstring(part) for part in overview_parts.split_html(whole, PART)]

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from pipeline.model import Committee, DocumentKind, Status
-from pipeline.parse import (
+from pipeline.core.model import Committee, DocumentKind, Status
+from pipeline.source.parse import (
     DEFAULT_COMMITTEES,
     Invalid,
     normalise_text,

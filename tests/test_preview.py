@@ -17,10 +17,10 @@ from pypdf import PdfReader
 from word_edits import ORIENTATION, copy_templates, retype
 
 from conftest import SAMPLE, TEMPLATES, write_xlsx
-from pipeline.cli import cli
-from pipeline.context import build_context, variables
-from pipeline.model import DocumentKind
-from pipeline.preview import EXAMPLE_FILE, example_documents
+from pipeline.cli.app import cli
+from pipeline.documents.context import build_context, variables
+from pipeline.core.model import DocumentKind
+from pipeline.engine.preview import EXAMPLE_FILE, example_documents
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 FROM_PLAN = ["2017-05-30_BSU_droeftelse.docx", "2017-06-19_KMB_orienteringssag.docx",
@@ -128,8 +128,8 @@ def test_a_broken_template_gives_no_preview(project):
 
 
 def test_the_example_data_uses_every_variable_with_danish_long_and_empty_values():
-    from pipeline.plan import plan_documents
-    from pipeline.preview import example_plan
+    from pipeline.documents.planning import plan_documents
+    from pipeline.engine.preview import example_plan
 
     examples = {}
     for document in plan_documents([example_plan()]):  # the first of each kind, as the preview takes it

@@ -8,12 +8,12 @@ from pathlib import Path, PurePosixPath
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import OutputError
-from pipeline.model import Committee, DocumentKind
-from pipeline.parse import DEFAULT_COMMITTEES, Invalid, parse_committees, parse_period
-from pipeline.plan import output_path
-from pipeline.validate import abbreviation_problem
-from pipeline.write import check_name, resolve
+from pipeline.core.errors import OutputError
+from pipeline.core.model import Committee, DocumentKind
+from pipeline.source.parse import DEFAULT_COMMITTEES, Invalid, parse_committees, parse_period
+from pipeline.documents.planning import output_path
+from pipeline.source.validate import abbreviation_problem
+from pipeline.core.files import check_name, resolve
 
 SETTINGS = settings(max_examples=200, deadline=None)
 YEARS = st.integers(1900, 2200)

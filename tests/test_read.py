@@ -6,9 +6,9 @@ import pytest
 from conftest import HEADER, SAMPLE, write_csv, write_xlsx
 from openpyxl import Workbook
 
-from pipeline.errors import InputError
-from pipeline.read import read_workbook
-from pipeline.validate import OPTIONAL, REQUIRED
+from pipeline.core.errors import InputError
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import OPTIONAL, REQUIRED
 
 ROWS = [
     ("8. maj", "Fortællinger", "Chefgruppen udvælger indsatser", "Chefgruppen"),

@@ -13,8 +13,8 @@ from conftest import SAMPLE, TEMPLATES
 from filelock import FileLock
 from openpyxl import load_workbook
 
-from pipeline.changes import diff_rows
-from pipeline.progress import trim_log
+from pipeline.engine.changes import diff_rows
+from pipeline.cli.progress import trim_log
 
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"
 LOG = Path("output/.pipeline/nightly.log")

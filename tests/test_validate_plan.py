@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 from conftest import HEADER, write_csv, write_xlsx
 
-from pipeline.errors import InputError
-from pipeline.model import DocumentKind
-from pipeline.plan import output_path, plan_documents
-from pipeline.read import read_workbook
-from pipeline.validate import check_together, validate
+from pipeline.core.errors import InputError
+from pipeline.core.model import DocumentKind
+from pipeline.documents.planning import output_path, plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import check_together, validate
 
 EXPECTED_SAMPLE = [
     "droeftelser/2017-05-30_BSU_droeftelse.docx",
@@ -52,7 +52,7 @@ def test_same_plan_as_danish_excel_csv_gives_the_same_documents(tmp_path, sample
 
 
 def test_file_names_spell_danish_letters_in_ascii():
-    from pipeline.parse import DEFAULT_COMMITTEES
+    from pipeline.source.parse import DEFAULT_COMMITTEES
 
     oeku = DEFAULT_COMMITTEES[1]
     assert str(output_path(DocumentKind.DISCUSSION, 2017, oeku, date(2017, 6, 13))) == (

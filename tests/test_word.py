@@ -15,12 +15,12 @@ from docx.document import Document as DocxDocument
 from docx.shared import Twips
 from docx.table import Table
 
-from pipeline.errors import TemplateError
-from pipeline.model import Document, DocumentKind
-from pipeline.plan import plan_documents
-from pipeline.read import read_workbook
-from pipeline.render import render
-from pipeline.validate import validate
+from pipeline.core.errors import TemplateError
+from pipeline.core.model import Document, DocumentKind
+from pipeline.documents.planning import plan_documents
+from pipeline.source.read import read_workbook
+from pipeline.render.dispatch import render
+from pipeline.source.validate import validate
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"

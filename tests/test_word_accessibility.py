@@ -14,8 +14,8 @@ import pytest
 from conftest import SAMPLE, TEMPLATES, write_xlsx
 from lxml import etree
 
-from pipeline.build import BuildOptions, build
-from pipeline.word import _set_custom_properties
+from pipeline.engine.build import BuildOptions, build
+from pipeline.render.word import _set_custom_properties
 
 NS = {
     "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",

@@ -16,7 +16,7 @@ import docx
 import pytest
 from conftest import ROOT, SAMPLE, write_xlsx
 from openpyxl import load_workbook
-from pipeline.status import PAGES  # the pipeline's own pages, rewritten by every run
+from pipeline.engine.status import PAGES  # the pipeline's own pages, rewritten by every run
 
 MAY = {f"droeftelser/2017-05-30_{c}_droeftelse.docx" for c in ("BSU", "TMU", "SSU")}
 JUNE = {"droeftelser/2017-06-06_EBU_droeftelse.docx", "droeftelser/2017-06-06_KFU_droeftelse.docx",

@@ -1,4 +1,4 @@
-"""Write pipeline/locale/da/LC_MESSAGES/click.mo from click.po beside it, the same bytes every time.
+"""Write pipeline/cli/locale/da/LC_MESSAGES/click.mo from click.po beside it, the same bytes every time.
 
 Run after editing the .po file; `tests/test_danish_click.py` fails while the two differ.
 """
@@ -14,7 +14,7 @@ from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "pipeline" / "locale" / "da" / "LC_MESSAGES" / "click.po"
+CATALOGUE = Path(__file__).resolve().parents[1] / "pipeline" / "cli" / "locale" / "da" / "LC_MESSAGES" / "click.po"
 
 
 # Babel's own header carries the current time and Babel's version; gettext needs only these.

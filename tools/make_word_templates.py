@@ -34,7 +34,7 @@ from docx.text.paragraph import Paragraph
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.write import deterministic_zip  # noqa: E402  (needs ROOT on the path)
+from pipeline.core.files import deterministic_zip  # noqa: E402  (needs ROOT on the path
 
 TEMPLATES = ROOT / "templates"
 

@@ -1,0 +1,350 @@
+"""Rendering a build's documents in worker processes, the longest work first.
+
+Each document is rendered whole by one worker, except a long overview PDF: a worker first
+cuts it into parts (`overview_parts.prepare`), the workers lay the parts out like any other
+task, and this process merges them in order as they come back (`overview_parts.Merger`). So
+on a 10,000-row plan both cores lay out the overview, instead of one core laying out all of
+it while the other finishes the Word documents and waits.
+
+The parent keeps its own queue and gives each worker the most expensive task left: the
+overview and its parts, then orientation cases, the web page, discussion notes. For a small
+plan the workers start before the plan is read (see EARLY_START_BYTES); otherwise they are
+forked once the documents are known, so a task names its document by its index instead of
+sending it pickled. With `--jobs 1` the same tasks run in this process, one after the other.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import heapq
+import importlib
+import itertools
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import PipelineError
+from pipeline.core.model import Document, DocumentKind
+
+if TYPE_CHECKING:
+    from pipeline.render.parts import PartCache
+
+# Rough relative rendering cost of one task of each kind (for scheduling only).
+_COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
+         DocumentKind.DISCUSSION: 1}
+
+# Plans up to this size (the files' bytes; a few hundred rows, so the overview is laid out in
+# one go) start their workers before they are read: one imports WeasyPrint and makes the
+# overview PDF, the others import docxtpl and make everything else, all while the build reads
+# and checks the plan; their tasks carry their documents, pickled. A bigger plan's workers are
+# forked once the documents are known and find them in their copy of memory (`_documents`):
+# pickling 40 status reports of 10,000 rows each would cost the parent seconds, and all
+# workers share the overview's parts.
+EARLY_START_BYTES = 20_000
+
+# The documents of the running build, for workers forked after they were planned. Set
+# before such a pool forks; never changed while it runs.
+_documents: list[Document] = []
+
+
+class Workers:
+    """The worker processes of one build (none for `--jobs 1`). A context manager."""
+
+    def __init__(self, count: int, *, early: bool = False):
+        self.count = count
+        self.executor: ProcessPoolExecutor | _ByRenderer | None = None
+        if early and count > 1:
+            self.executor = _ByRenderer(count)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, error_type: Any, *exc_info: Any) -> None:
+        if self.executor is None:
+            return
+        pools = self.executor.pools if isinstance(self.executor, _ByRenderer) else [self.executor]
+        for pool in pools:
+            if error_type is not None:
+                _terminate(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.executor = None
+
+    def render_all(self, documents: list[Document], templates: Path,
+                   cache: PartCache | None = None) -> Iterator[tuple[int, bytes | str]]:
+        """Yield (index into `documents`, the file's bytes or a Danish reason it failed) as each
+        document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
+        (an overview_parts.PartCache) keeps long overviews' laid-out parts between builds."""
+        global _documents
+        if self.count <= 1 or len(documents) <= 1:  # (early workers, if any, stay idle)
+            yield from _Scheduler(documents, templates, _Inline(), 1, cache, by_index=False).run()
+            return
+        if self.executor is not None:  # started early: send each document with its task
+            yield from _Scheduler(documents, templates, self.executor, self.count, cache, by_index=False).run()
+            return
+        _documents = documents
+        try:
+            workers = min(self.count, len(documents))
+            self.executor = _start(workers)
+            yield from _Scheduler(documents, templates, self.executor, workers, cache, by_index=True).run()
+        finally:
+            _documents = []
+
+
+def _start(count: int, warm: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    """Fork `count` workers now; each imports the modules `warm` names before its first task."""
+    context = multiprocessing.get_context("fork")
+    executor = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker,
+                                   initargs=(os.getpid(), warm))
+    executor.submit(int)  # forks every worker now (a fork pool starts them all at its first task)
+    return executor
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers at once: the build stopped (bad input, a held lock, Ctrl-C) and
+    they have written nothing, so they need not finish importing first. Each unwinds what it
+    was doing (SIGTERM, see `_stop_worker`) and is waited for, briefly: a worker still
+    unwinding when the build exits would be killed with it, and leave its temporary files.
+    (The pool's processes are only in _processes before Python 3.14's terminate_workers().)"""
+    processes = list(getattr(pool, "_processes", {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+
+
+class _ByRenderer:
+    """The early workers of a small plan: one process imports WeasyPrint and makes the overview
+    PDF, the others import docxtpl and make the rest. Each imports only what it will use, so
+    the cores stay free for the parent, which reads the plan meanwhile."""
+
+    def __init__(self, count: int):
+        self.overview = _start(1, ("weasyprint",))
+        self.other = _start(count - 1, ("docxtpl",))
+        self.pools = [self.overview, self.other]
+
+    def submit(self, function: Callable[..., Any], document: Document, *arguments: Any) -> Future[Any]:
+        pool = self.overview if document.kind is DocumentKind.OVERVIEW else self.other
+        return pool.submit(function, document, *arguments)
+
+
+class _Inline:
+    """Runs each task at once in this process, as the executor of a build with `--jobs 1`."""
+
+    def submit(self, function: Callable[..., Any], *arguments: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(function(*arguments))
+        return future
+
+
+@dataclass(order=True)
+class _Task:
+    """One call for a worker: `function(*arguments)`, for the document with index `document`."""
+
+    priority: int  # lower runs first
+    sequence: int
+    function: Callable[..., Any] = field(compare=False)
+    arguments: tuple[Any, ...] = field(compare=False)
+    document: int = field(compare=False)
+    part: int | None = field(compare=False, default=None)  # the overview part it lays out
+
+
+class _Scheduler:
+    """Keeps the queue of tasks and hands each worker the most expensive one left."""
+
+    def __init__(self, documents: list[Document], templates: Path, executor: Any, workers: int,
+                 cache: PartCache | None, *, by_index: bool):
+        self.documents = documents
+        self.cache = cache
+        self.part_keys: dict[int, list[str]] = {}  # document index → its parts' cache keys
+        self.templates = templates
+        self.root = templates.resolve()
+        self.executor = executor
+        self.by_index = by_index  # the workers have the documents: send indexes, not documents
+        self.slots = workers + 1  # one task more than workers, so a worker never waits for the next
+        self.queue: list[_Task] = []
+        self.counter = itertools.count()
+        self.merges: dict[int, Any] = {}  # document index → its overview_parts.Merger
+        for index, document in enumerate(documents):
+            if _splits(document):
+                self.push(-1000, _prepare, index)
+            else:
+                self.push(-_COST[document.kind], _render, index)
+
+    def push(self, priority: int, function: Callable[..., Any], index: int, *arguments: Any,
+             part: int | None = None) -> None:
+        reference = index if self.by_index else self.documents[index]
+        heapq.heappush(self.queue, _Task(priority, next(self.counter), function,
+                                         (reference, self.templates, *arguments), index, part))
+
+    def run(self) -> Iterator[tuple[int, bytes | str]]:
+        running: dict[Future[Any], _Task] = {}
+        while self.queue or running:
+            while self.queue and len(running) < self.slots:
+                task = heapq.heappop(self.queue)
+                running[self.executor.submit(task.function, *task.arguments)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f]):
+                yield from self.finished(running.pop(future), future.result())
+
+    def finished(self, task: _Task, result: Any) -> Iterator[tuple[int, bytes | str]]:
+        """Take a task's result; yield its document when that is done (or has failed)."""
+        index = task.document
+        if task.function is _render:
+            yield index, result
+        elif isinstance(result, str):  # cutting the overview, or laying out a part, failed
+            if task.function is _prepare or self.merges.pop(index, None) is not None:
+                self.queue = [t for t in self.queue if t.document != index]  # its other parts
+                heapq.heapify(self.queue)
+                yield index, result
+        elif task.function is _prepare:
+            yield from self.split(index, result)
+        elif (merger := self.merges.get(index)) is not None:  # else the overview failed already
+            if self.cache is not None:
+                self.cache.store(self.part_keys[index][task.part], result)
+            merger.add(task.part, result)
+            yield from self.merged(index)
+
+    def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | str]]:
+        """Queue the parts of a long overview, except those the cache has already."""
+        from pipeline.render.parts import Merger
+
+        document = self.documents[index]
+        merger = self.merges[index] = Merger(document, self.root, split)
+        keys = self.part_keys[index] = []
+        for number, source in enumerate(split.sources):
+            cached = None
+            if self.cache is not None:
+                keys.append(self.cache.key(document, source, first=number == 0))
+                cached = self.cache.load(keys[-1])
+            if cached is not None:
+                merger.add(number, cached)
+            else:
+                self.push(-1000, _layout, index, number, source, part=number)
+        yield from self.merged(index)
+
+    def merged(self, index: int) -> Iterator[tuple[int, bytes | str]]:
+        """Yield a long overview once all its parts are merged."""
+        merger = self.merges[index]
+        if not merger.complete:
+            return
+        del self.merges[index]
+        result = _guarded(merger.finish)
+        if self.cache is not None and isinstance(result, bytes):
+            self.cache.keep_only(self.documents[index], set(self.part_keys[index]))
+        yield index, result
+
+
+def _splits(document: Document) -> bool:
+    """True for an overview PDF long enough to be laid out in parts."""
+    if document.kind is not DocumentKind.OVERVIEW:
+        return False
+    from pipeline.render.overview import part_rows
+
+    try:
+        return part_rows(document) is not None
+    except PipelineError:
+        return False  # rendering it whole reports the problem
+
+
+# --- In the workers ------------------------------------------------------------------------------
+
+def _document(reference: int | Document) -> Document:
+    return _documents[reference] if isinstance(reference, int) else reference
+
+
+def _render(reference: int | Document, templates: Path) -> bytes | str:
+    """Return a whole document's bytes, or the reason it could not be made."""
+    from pipeline.render.dispatch import render
+
+    return _guarded(render, _document(reference), templates)
+
+
+def _prepare(reference: int | Document, templates: Path) -> Any:
+    """Return the parts of a long overview (an overview_parts.Split), or why they cannot be made."""
+    from pipeline.documents.context import build_context
+    from pipeline.render.overview import prepare_split
+
+    document = _document(reference)
+    return _guarded(lambda: prepare_split(document, build_context(document), templates))
+
+
+def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
+    """Return one laid-out part of a long overview (an overview_parts.Part), or why it failed."""
+    from pipeline.render.parts import layout_part
+
+    year = _document(reference).year
+    return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
+
+
+def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
+    """Set up a worker process: it dies with its build, and imports the modules `warm` names now.
+
+    What the worker inherited from the build (the plan, its documents) lives as long as the
+    worker, so the cycle collector is told to leave it alone (`gc.freeze`): otherwise every
+    full collection walks a 10,000-row plan again and copies the pages it touches."""
+    _die_with_parent(parent)
+    # Ctrl-C in a terminal reaches every process of the build; the build (the parent) stops its
+    # workers itself. SIGTERM, which it stops them with, ends a task by unwinding it, so its
+    # temporary files go too, and an idle worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    gc.freeze()
+    for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
+        _guarded(importlib.import_module, module)
+
+
+class _Stop(BaseException):
+    """Raised in a worker's task by SIGTERM: the build is stopping."""
+
+
+_busy = False  # True while this worker runs a task
+
+
+def _stop_worker(_number: int, _frame: Any) -> None:
+    if _busy:
+        raise _Stop  # unwinds the task; `_guarded` then ends the process
+    os._exit(0)
+
+
+def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
+    """Return `function(*arguments)`, or a Danish reason why it failed (never raises)."""
+    global _busy
+    _busy = True
+    try:
+        return function(*arguments)
+    except _Stop:
+        pass  # the build is stopping: end this worker below, once the task is let go of
+    except PipelineError as error:
+        return str(error)
+    except Exception as error:  # one bad document must not stop the others
+        return f"uventet fejl ({type(error).__name__}: {error})"
+    finally:
+        _busy = False
+    # Out of the except clause the traceback, and with it the task's frames, are gone; collected,
+    # what they held cleans up after itself (WeasyPrint's font folder is removed in __del__).
+    gc.collect()
+    os._exit(0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make a worker process end when the build that forked it ends, even by SIGKILL (Linux).
+
+    Otherwise a killed build leaves its workers waiting for work forever.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: workers still end when the pool is shut down normally
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
