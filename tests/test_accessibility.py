@@ -13,15 +13,16 @@ from pathlib import Path
 
 import page
 import pytest
-from conftest import TEMPLATES, write_xlsx
 from pypdf import PdfReader
 
-from pipeline.render import overview
 from pipeline.core.model import Document
 from pipeline.documents.planning import plan_documents
-from pipeline.source.read import read_workbook
+from pipeline.render import overview
 from pipeline.render.dispatch import render
+from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
+
+from conftest import TEMPLATES, write_xlsx
 
 PDF = "oversigter/implementeringsplan_2017.pdf"
 HTML = "oversigter/implementeringsplan_2017.html"

@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TEMPLATES, write_xlsx
+from test_accessibility import HTML, STATUS_HEADER, STATUS_ROWS, STATUS_WORDS, overview_of
 
 from pipeline.core.model import Document
 from pipeline.render.dispatch import render
 
-from test_accessibility import HTML, STATUS_HEADER, STATUS_ROWS, STATUS_WORDS, overview_of
+from conftest import ROOT, TEMPLATES, write_xlsx
 
 WIDTHS = (1280, 320)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import docx
-from conftest import ROOT, SAMPLE
 from filelock import FileLock
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -23,6 +22,8 @@ from pipeline.engine import workers
 from pipeline.engine.build import BuildOptions, build, document_states
 from pipeline.engine.report import Outcome
 from pipeline.engine.status import PAGES  # the pipeline's own pages, rewritten by every run
+
+from conftest import ROOT, SAMPLE
 
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"
 PDF = "oversigter/implementeringsplan_2017.pdf"

@@ -9,16 +9,17 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from conftest import SAMPLE, write_xlsx
 from openpyxl import load_workbook
 
-from pipeline.documents.context import build_context
-from pipeline.render.ics import calendar_files, escape, fold
 from pipeline.core.model import DocumentKind
+from pipeline.documents.context import build_context
 from pipeline.documents.planning import plan_documents
+from pipeline.render.ics import calendar_files, escape, fold
+from pipeline.render.word import title
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
-from pipeline.render.word import title
+
+from conftest import SAMPLE, write_xlsx
 
 MEETING_KINDS = (DocumentKind.ORIENTATION, DocumentKind.DISCUSSION)
 

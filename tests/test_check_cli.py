@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from word_edits import DISCUSSION, copy_templates, retype
+
+from pipeline.cli.app import cli
 
 from conftest import ROOT, TEMPLATES
-from pipeline.cli.app import cli
+from word_edits import DISCUSSION, copy_templates, retype
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))

@@ -9,14 +9,22 @@ import docx
 import pytest
 from click.testing import CliRunner
 from jinja2 import TemplateSyntaxError
-from word_edits import (
-    DISCUSSION, ORIENTATION, comment, copy_templates, retype, split_formatted, track_deletion, track_insertion,
-)
 
-from pipeline.render.lint.check import AUTOCORRECT, check_templates
 from pipeline.cli.app import cli
+from pipeline.render.lint.check import AUTOCORRECT, check_templates
 from pipeline.render.messages import explain
 from pipeline.render.templating import environment
+
+from word_edits import (
+    DISCUSSION,
+    ORIENTATION,
+    comment,
+    copy_templates,
+    retype,
+    split_formatted,
+    track_deletion,
+    track_insertion,
+)
 
 # Words and phrases of Jinja's English messages (lexer, parser, compiler, runtime); none may reach a
 # case officer. The generated templates never contain them, so they are looked for everywhere.

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_check_messages import danish_only
 
-from conftest import TEMPLATES
 from pipeline.render.lint.check import check_template
+
+from conftest import TEMPLATES
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,15 +16,16 @@ from click.testing import CliRunner
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
-from word_edits import DISCUSSION, ORIENTATION, copy_templates, find, retype
 
-from conftest import SAMPLE, TEMPLATES
-from pipeline.render.lint.check import check_templates
 from pipeline.cli.app import cli
 from pipeline.core.errors import TemplateError
 from pipeline.render.dispatch import WORD_KINDS, render
+from pipeline.render.lint.check import check_templates
 from pipeline.render.lint.source import docx_sources, heading_styles
 from pipeline.render.word import fixed_headings, invalid_parts, missing_from
+
+from conftest import SAMPLE, TEMPLATES
+from word_edits import DISCUSSION, ORIENTATION, copy_templates, find, retype
 
 # (template, paragraph text, typed instead, which occurrence, the message)
 SLIPS = {

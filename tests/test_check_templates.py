@@ -7,11 +7,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATES
 
-from pipeline.render.lint.check import WORD_TEMPLATES, check_templates
-from pipeline.documents.context import build_context, sample_document, variables
 from pipeline.core.model import DocumentKind
+from pipeline.documents.context import build_context, sample_document, variables
+from pipeline.render.lint.check import WORD_TEMPLATES, check_templates
+
+from conftest import TEMPLATES
 
 ORIENTATION = "orienteringssag.docx"
 DISCUSSION = "droeftelse.docx"

@@ -5,9 +5,10 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import HEADER, ROOT, SAMPLE, write_xlsx
 
 from pipeline.cli.app import cli
+
+from conftest import HEADER, ROOT, SAMPLE, write_xlsx
 
 
 def run(*args):

@@ -19,12 +19,13 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, TEMPLATES
 from corpus.cases import BY_NAME, CASES, HTML, Case
 from pypdf import PdfReader
 
 from pipeline.cli.app import cli
 from pipeline.engine.status import PAGES
+
+from conftest import ROOT, TEMPLATES
 
 NOTE = "sag/output/noter/sagsbehandlerens-noter.txt"
 NOTE_MTIME = 1_500_000_000_000_000_000  # 14 July 2017

@@ -9,14 +9,15 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE, TEMPLATES, write_xlsx
 from openpyxl import load_workbook
 
-from pipeline.core import danish
 from pipeline.cli.app import cli
+from pipeline.core import danish
 from pipeline.source.parse import Invalid, parse_period
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
+
+from conftest import SAMPLE, TEMPLATES, write_xlsx
 
 D = date
 

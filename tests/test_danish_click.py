@@ -10,12 +10,13 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
 
 from pipeline.cli.app import CLICK_CATALOGUE, cli
 
+from conftest import ROOT
+
 sys.path.insert(0, str(ROOT / "tools"))
-from compile_catalogue import CATALOGUE, compiled  # noqa: E402
+from compile_catalogue import CATALOGUE, compiled
 
 ENGLISH = re.compile(r"\b(Error|Usage|Try|No such|Invalid value|Did you mean|not in the range|help\.)\b")
 MESSAGES = {

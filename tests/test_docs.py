@@ -3,12 +3,13 @@
 import re
 
 import pytest
-from conftest import ROOT
 
 from pipeline.cli.app import cli
-from pipeline.documents.context import variables
 from pipeline.core.model import DocumentKind
+from pipeline.documents.context import variables
 from pipeline.render.templating import FILTERS
+
+from conftest import ROOT
 
 README = (ROOT / "README.md").read_text("utf-8")
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import ROOT, SAMPLE
 from test_build import (
     ALL,
     ORIENTATION,
@@ -34,14 +33,16 @@ from test_build import (
     written,
 )
 
-from pipeline.engine.build import Listener, build, document_states
-from pipeline.source.plans import load_plans, read_plan_files
-from pipeline.core.errors import os_reason
-from pipeline.engine.manifest import Manifest
-from pipeline.render.parts import PartCache, _decode, _encode
 from pipeline.cli.progress import Progress
-from pipeline.engine.report import Outcome
+from pipeline.core.errors import os_reason
 from pipeline.core.files import atomic_write
+from pipeline.engine.build import Listener, build, document_states
+from pipeline.engine.manifest import Manifest
+from pipeline.engine.report import Outcome
+from pipeline.render.parts import PartCache, _decode, _encode
+from pipeline.source.plans import load_plans, read_plan_files
+
+from conftest import ROOT, SAMPLE
 
 NOTE = "droeftelser/2017-05-30_BSU_droeftelse.docx"
 NEW_NOTE = "droeftelser/2017-05-30_BSU_droeftelse (ny version).docx"

@@ -8,22 +8,23 @@ from pathlib import Path, PurePosixPath
 import docx
 import pytest
 from click.testing import CliRunner
-from conftest import HEADER, SAMPLE, TEMPLATES, write_csv, write_xlsx
 from corpus.files import Formula, Sheet, write_raw_xlsx
 from jinja2.exceptions import SecurityError
 
-from pipeline.core import limits
 from pipeline.cli.app import cli
-from pipeline.documents.context import build_context
+from pipeline.core import limits
 from pipeline.core.errors import InputError, OutputError, TemplateError, UsageError
-from pipeline.core.model import DocumentKind
-from pipeline.documents.planning import plan_documents
-from pipeline.source.read import read_workbook
-from pipeline.render.templating import environment
-from pipeline.source.validate import check_together, validate
-from pipeline.render.lint.check import describe_error as refusal
-from pipeline.render.word import render_docx
 from pipeline.core.files import MAX_NAME, OutputBudget, check_name, resolve
+from pipeline.core.model import DocumentKind
+from pipeline.documents.context import build_context
+from pipeline.documents.planning import plan_documents
+from pipeline.render.lint.check import describe_error as refusal
+from pipeline.render.templating import environment
+from pipeline.render.word import render_docx
+from pipeline.source.read import read_workbook
+from pipeline.source.validate import check_together, validate
+
+from conftest import HEADER, SAMPLE, TEMPLATES, write_csv, write_xlsx
 
 MEETING = ("19. juni", "Status", "Orienteringssag", "KMB")
 DISCUSSION = ("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")

@@ -6,8 +6,9 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from conftest import TEMPLATES
 from pipeline.render.dispatch import WORD_KINDS, render
+
+from conftest import TEMPLATES
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

@@ -6,11 +6,12 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import HEADER, SAMPLE, write_csv, write_xlsx
 from openpyxl import load_workbook
 
 from pipeline.cli.app import cli
 from pipeline.source.mark import FILL
+
+from conftest import HEADER, SAMPLE, write_csv, write_xlsx
 
 RED = f"00{FILL}"
 KNOWN = "kendte udvalg: KMB, ØKU, BSU, TMU, SSU, KFU, EBU"

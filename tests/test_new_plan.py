@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import TEMPLATES
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
@@ -18,6 +17,8 @@ from pipeline.source.newplan import LAST_ROW, new_plan_bytes, write_new_plan
 from pipeline.source.parse import DEFAULT_COMMITTEES
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import OPTIONAL, REQUIRED, validate
+
+from conftest import TEMPLATES
 
 NAME = "implementeringsplan_2019.xlsx"
 

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import TEMPLATES, write_xlsx
 from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from pipeline.engine.build import FingerprintCache, fingerprint
-from pipeline.documents.context import build_context
 from pipeline.core.model import Document, DocumentKind
+from pipeline.documents.context import build_context
 from pipeline.documents.planning import plan_documents
-from pipeline.source.read import read_workbook
+from pipeline.engine.build import FingerprintCache, fingerprint
 from pipeline.render.dispatch import render
+from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
+
+from conftest import TEMPLATES, write_xlsx
 
 HEADER = ("Dato", "Tema", "Aktivitet", "Deltagerkreds", "Status")
 # Two orientation cases, 5 March and 4 June 2018; every other row is dated so that its place

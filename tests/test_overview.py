@@ -14,19 +14,20 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import ROOT, TEMPLATES, write_xlsx
 from pypdf import PdfReader
 
 from pipeline.core.errors import TemplateError
 from pipeline.core.model import Document
+from pipeline.documents.overview import overview_variables, year_fraction
+from pipeline.documents.planning import plan_documents
 from pipeline.render import overview
 from pipeline.render import parts as overview_parts
-from pipeline.documents.overview import overview_variables, year_fraction
-from pipeline.render.overview import template_fetcher
-from pipeline.documents.planning import plan_documents
-from pipeline.source.read import read_workbook
 from pipeline.render.dispatch import render
+from pipeline.render.overview import template_fetcher
+from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
+
+from conftest import ROOT, TEMPLATES, write_xlsx
 
 PDF = "oversigter/implementeringsplan_2017.pdf"
 HTML = "oversigter/implementeringsplan_2017.html"
@@ -615,7 +616,7 @@ def test_split_pdf_is_byte_identical_anywhere(tmp_path: Path, split_pdf: bytes,
 
 
 def test_a_plan_up_to_the_threshold_is_laid_out_in_one_go(long_pdf: bytes, sample_pdf: bytes) -> None:
-    assert 120 < overview.SPLIT_ABOVE and 0 < overview.PART_ROWS
+    assert overview.SPLIT_ABOVE > 120 and overview.PART_ROWS > 0
     for data in (long_pdf, sample_pdf):
         with pikepdf.open(BytesIO(data)) as pdf:
             assert not any(str(name).startswith(overview_parts.FOOTER)

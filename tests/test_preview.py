@@ -14,13 +14,14 @@ import docx
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from word_edits import ORIENTATION, copy_templates, retype
+
+from pipeline.cli.app import cli
+from pipeline.core.model import DocumentKind
+from pipeline.documents.context import build_context, variables
+from pipeline.engine.preview import EXAMPLE_FILE, example_documents
 
 from conftest import SAMPLE, TEMPLATES, write_xlsx
-from pipeline.cli.app import cli
-from pipeline.documents.context import build_context, variables
-from pipeline.core.model import DocumentKind
-from pipeline.engine.preview import EXAMPLE_FILE, example_documents
+from word_edits import ORIENTATION, copy_templates, retype
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 FROM_PLAN = ["2017-05-30_BSU_droeftelse.docx", "2017-06-19_KMB_orienteringssag.docx",

@@ -9,11 +9,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.errors import OutputError
-from pipeline.core.model import Committee, DocumentKind
-from pipeline.source.parse import DEFAULT_COMMITTEES, Invalid, parse_committees, parse_period
-from pipeline.documents.planning import output_path
-from pipeline.source.validate import abbreviation_problem
 from pipeline.core.files import check_name, resolve
+from pipeline.core.model import Committee, DocumentKind
+from pipeline.documents.planning import output_path
+from pipeline.source.parse import DEFAULT_COMMITTEES, Invalid, parse_committees, parse_period
+from pipeline.source.validate import abbreviation_problem
 
 SETTINGS = settings(max_examples=200, deadline=None)
 YEARS = st.integers(1900, 2200)

@@ -3,12 +3,13 @@
 from datetime import date, datetime
 
 import pytest
-from conftest import HEADER, SAMPLE, write_csv, write_xlsx
 from openpyxl import Workbook
 
 from pipeline.core.errors import InputError
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import OPTIONAL, REQUIRED
+
+from conftest import HEADER, SAMPLE, write_csv, write_xlsx
 
 ROWS = [
     ("8. maj", "Fortællinger", "Chefgruppen udvælger indsatser", "Chefgruppen"),

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, TEMPLATES
 from filelock import FileLock
 from openpyxl import load_workbook
 
-from pipeline.engine.changes import diff_rows
 from pipeline.cli.progress import trim_log
+from pipeline.engine.changes import diff_rows
+
+from conftest import SAMPLE, TEMPLATES
 
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"
 LOG = Path("output/.pipeline/nightly.log")

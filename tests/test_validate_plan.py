@@ -3,13 +3,14 @@
 from datetime import date
 
 import pytest
-from conftest import HEADER, write_csv, write_xlsx
 
 from pipeline.core.errors import InputError
 from pipeline.core.model import DocumentKind
 from pipeline.documents.planning import output_path, plan_documents
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import check_together, validate
+
+from conftest import HEADER, write_csv, write_xlsx
 
 EXPECTED_SAMPLE = [
     "droeftelser/2017-05-30_BSU_droeftelse.docx",

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
 import pytest
-from conftest import TEMPLATES, write_xlsx
 from docx.document import Document as DocxDocument
 from docx.shared import Twips
 from docx.table import Table
@@ -18,9 +17,11 @@ from docx.table import Table
 from pipeline.core.errors import TemplateError
 from pipeline.core.model import Document, DocumentKind
 from pipeline.documents.planning import plan_documents
-from pipeline.source.read import read_workbook
 from pipeline.render.dispatch import render
+from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
+
+from conftest import TEMPLATES, write_xlsx
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 ORIENTATION = "orienteringssager/2017-06-19_KMB_orienteringssag.docx"
@@ -202,7 +203,7 @@ def test_documents_are_danish_a4_with_header_and_page_numbers(rendered, path):
 
 def test_metadata_comes_from_the_data(rendered):
     properties = docx.Document(rendered[BSU]).core_properties
-    assert properties.created == properties.modified == datetime(2017, 5, 30, tzinfo=timezone.utc)
+    assert properties.created == properties.modified == datetime(2017, 5, 30, tzinfo=UTC)
     assert properties.revision == 1
     assert properties.title == ("Drøftelsessag til Børne- og Skoleudvalget tirsdag den 30. maj 2017: "
                                 "Fortællinger der illustrerer Vision 2029 – Hvordan realiseres Vision 2029")

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import SAMPLE, TEMPLATES, write_xlsx
 from lxml import etree
 
 from pipeline.engine.build import BuildOptions, build
 from pipeline.render.word import _set_custom_properties
+
+from conftest import SAMPLE, TEMPLATES, write_xlsx
 
 NS = {
     "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",

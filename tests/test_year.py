@@ -14,9 +14,11 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import ROOT, SAMPLE, write_xlsx
 from openpyxl import load_workbook
+
 from pipeline.engine.status import PAGES  # the pipeline's own pages, rewritten by every run
+
+from conftest import ROOT, SAMPLE, write_xlsx
 
 MAY = {f"droeftelser/2017-05-30_{c}_droeftelse.docx" for c in ("BSU", "TMU", "SSU")}
 JUNE = {"droeftelser/2017-06-06_EBU_droeftelse.docx", "droeftelser/2017-06-06_KFU_droeftelse.docx",
@@ -107,7 +109,7 @@ def test_held_meetings_keep_their_documents_whatever_changes(folder):
 
 def test_a_held_meeting_never_written_is_written_once(folder):
     result = run(folder, "build", "--today", "2026-11-29")  # every meeting of 2017 is held
-    assert result.returncode == 0 and MAY <= written(result)
+    assert result.returncode == 0 and written(result) >= MAY
     set_cell(folder, "C8", "Drøftelse: Ændret efter mødet?")
     again = run(folder, "build", "--today", "2026-11-29")
     assert not written(again) & (MAY | JUNE | {ORIENTATION})
@@ -137,7 +139,7 @@ def test_building_one_plan_never_touches_the_other_plans_documents(folder):
     write_2018(folder)
     assert run(folder, "build", "--today", "2017-01-01").returncode == 0
     before = files(folder)
-    assert PLAN_2018 <= set(before)
+    assert set(before) >= PLAN_2018
     delete_row(folder, 8)  # the 2017 plan loses its 30 May notes
     result = run(folder, "build", f"input/{SAMPLE.name}", "--today", "2017-01-01")
     assert result.returncode == 0, result.stderr

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docx import Document
@@ -50,7 +50,7 @@ PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Twips(11906), Twips(16838), Twips(1418)
 TEXT_WIDTH = 9070
 
 # A fixed date for the templates' own metadata, so recreating them gives the same bytes.
-TEMPLATE_DATE = datetime(2017, 1, 1, tzinfo=timezone.utc)
+TEMPLATE_DATE = datetime(2017, 1, 1, tzinfo=UTC)
 
 VISION_PROSE = (
     "Kommunalbestyrelsen har vedtaget Vision 2029, der beskriver, hvordan det skal være at leve, "

@@ -208,8 +208,9 @@ def cli() -> None:
 def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait, quiet, verbose,
           log_file, today, reopen, nightly) -> None:
     """Byg alle dokumenter for planerne ind i outputmappen."""
-    from pipeline.engine.build import BuildOptions, build as run_build
     from pipeline.cli.progress import Progress
+    from pipeline.engine.build import BuildOptions
+    from pipeline.engine.build import build as run_build
 
     ctx.meta["verbose"] = verbose
     if nightly:
@@ -240,8 +241,8 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
 @VERBOSE_OPTION
 def validate(plans, year, mark) -> None:
     """Læs og kontrollér planerne, og vis alle fejl. Uden --mark skrives intet."""
-    from pipeline.source.plans import find_plans, load_plans, read_plan_files
     from pipeline.documents.planning import plan_documents
+    from pipeline.source.plans import find_plans, load_plans, read_plan_files
 
     files = find_plans(plans)
     try:
@@ -267,8 +268,8 @@ def new_plan(year) -> None:
     Regnearket har rullelister til Status, Dokumenttype og udvalg, udvalgsregistret og en
     vejledning. En eksisterende fil bliver aldrig overskrevet.
     """
-    from pipeline.source.plans import INPUT
     from pipeline.source.newplan import register_in_use, write_new_plan
+    from pipeline.source.plans import INPUT
 
     path = write_new_plan(INPUT, year, register_in_use())
     click.echo(f"Ny plan: {path}. Åbn den i Excel, og udfyld arket Plan (se arket Vejledning).")

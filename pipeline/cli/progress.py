@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from pipeline.engine.build import Listener
 from pipeline.core.errors import InputError, Interrupted, PipelineError, os_reason
-from pipeline.engine.report import Outcome, Report
 from pipeline.core.files import atomic_write
+from pipeline.engine.build import Listener
+from pipeline.engine.report import Outcome, Report
 
 LOG_LIMIT = 1_000_000  # bytes a log file may grow to before its oldest lines are dropped
 LOG_KEEP = 500_000  # bytes of the newest lines kept when it is trimmed
@@ -127,7 +127,7 @@ def error_lines(error: BaseException) -> list[str]:
     if isinstance(error, PipelineError):
         return [f"Fejl: {line}" for line in str(error).splitlines() if line]
     if isinstance(error, Interrupted):
-        return ["Afbrudt (signal {}).".format(error.signal_number)]
+        return [f"Afbrudt (signal {error.signal_number})."]
     return [f"Uventet fejl i pipelinen ({type(error).__name__}: {error})."]
 
 

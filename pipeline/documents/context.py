@@ -21,8 +21,8 @@ from pipeline.core.model import (
     Source,
     Status,
 )
-from pipeline.source.parse import split_discussion
 from pipeline.documents.planning import output_path
+from pipeline.source.parse import split_discussion
 
 Context = dict[str, Any]
 RowMaker = Callable[[Activity], Any]

@@ -18,6 +18,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from pipeline.core.errors import UsageError, os_reason
+from pipeline.core.files import file_sha256, resolve
 from pipeline.engine.build import (
     BuildOptions,
     FingerprintCache,
@@ -26,11 +28,9 @@ from pipeline.engine.build import (
     document_path,
     fingerprint,
 )
-from pipeline.source.plans import find_plans, load_plans, read_plan_files
-from pipeline.core.errors import UsageError, os_reason
 from pipeline.engine.manifest import FOLDER, Entry, Manifest, fence
 from pipeline.engine.status import PAGES
-from pipeline.core.files import file_sha256, resolve
+from pipeline.source.plans import find_plans, load_plans, read_plan_files
 
 SUPERSEDED = " (erstattet)"
 _NEW_VERSION = re.compile(r"(?P<stem>.*) \(ny version(?: \d+)?\)$")

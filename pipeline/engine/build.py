@@ -28,10 +28,6 @@ from pipeline.core.errors import (
     UsageError,
     os_reason,
 )
-from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
-from pipeline.core.model import Document, DocumentKind, Plan
-from pipeline.engine.report import Outcome, Report
-from pipeline.source.plans import INPUT, PlanFile, find_plans, load_plans, read_plan_files
 from pipeline.core.files import (
     OutputBudget,
     atomic_write,
@@ -41,6 +37,10 @@ from pipeline.core.files import (
     resolve,
     sha256,
 )
+from pipeline.core.model import Document, DocumentKind, Plan
+from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
+from pipeline.engine.report import Outcome, Report
+from pipeline.source.plans import INPUT, PlanFile, find_plans, load_plans, read_plan_files
 
 if TYPE_CHECKING:
     from pipeline.engine.changes import RowChange
@@ -702,8 +702,8 @@ def document_states(options: BuildOptions,
     """Return every document a build would produce or remove, and for each whether and why.
 
     Reads only: damaged bookkeeping is passed to `warn`, not set aside."""
-    from pipeline.engine.changes import data_note, diff_plans, load_snapshot, plan_rows
     from pipeline.documents.planning import plan_documents
+    from pipeline.engine.changes import data_note, diff_plans, load_snapshot, plan_rows
 
     plans = load_plans(read_plan_files(find_plans(options.plans)), options.year)
     documents = plan_documents(plans)

@@ -19,11 +19,11 @@ from html import escape
 from pathlib import Path
 
 from pipeline.core.errors import os_reason
-from pipeline.engine.manifest import FOLDER, set_aside
+from pipeline.core.files import atomic_write
 from pipeline.core.model import Activity, Document, Plan
+from pipeline.engine.manifest import FOLDER, set_aside
 from pipeline.engine.report import Outcome, Report
 from pipeline.engine.status import CHANGE_LOG_PAGE, STATUS_PAGE, page, table, when
-from pipeline.core.files import atomic_write
 
 SNAPSHOT = "planer.json"
 FORMAT = 1

@@ -34,8 +34,8 @@ class Preview:
 
 def write_preview(folder: Path, templates: Path, output: Path, plans: Iterable[Path] = ()) -> Preview:
     """Render one document of each kind into `folder`; raise UsageError for a folder inside `output`."""
-    from pipeline.render.dispatch import render
     from pipeline.core.files import atomic_write
+    from pipeline.render.dispatch import render
 
     refuse_folder(folder, output, templates)
     documents, origin, note = example_documents(plans)
@@ -64,8 +64,8 @@ def example_documents(plans: Iterable[Path] = ()) -> tuple[list[Document], str, 
     The plans in `plans` (default: every plan in `input/`) are used when they can be read; a kind
     they make no document of is taken from the example data.
     """
-    from pipeline.source.plans import find_plans, load_plans, read_plan_files
     from pipeline.documents.planning import plan_documents
+    from pipeline.source.plans import find_plans, load_plans, read_plan_files
 
     note = ""
     try:

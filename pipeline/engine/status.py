@@ -17,8 +17,8 @@ from html import escape
 from pathlib import Path
 
 from pipeline.core.errors import InputError, Interrupted, LockedError, PipelineError, Problem, TemplateError
-from pipeline.engine.report import Outcome, Report
 from pipeline.core.files import atomic_write
+from pipeline.engine.report import Outcome, Report
 
 STATUS_PAGE = "status.html"
 CHANGE_LOG_PAGE = "aendringslog.html"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.documents.context import build_context
 from pipeline.core.model import Document, DocumentKind
+from pipeline.documents.context import build_context
 
 WORD_KINDS = (DocumentKind.ORIENTATION, DocumentKind.DISCUSSION)
 OVERVIEW_KINDS = (DocumentKind.OVERVIEW, DocumentKind.WEBPAGE)

@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import PurePosixPath
 
-from pipeline.documents.context import build_context
 from pipeline.core.danish import file_name_part
 from pipeline.core.model import Document, DocumentKind
+from pipeline.documents.context import build_context
 from pipeline.render.word import title
 
 FOLDER = PurePosixPath("kalender")

@@ -25,7 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -153,7 +153,8 @@ def _split_settings() -> tuple[int, int]:
 
 def render_template(context: dict[str, Any], templates: Path) -> str:
     """Return `oversigt.html` rendered with `context`; template problems become a TemplateError."""
-    from jinja2 import FileSystemLoader, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError
+    from jinja2 import FileSystemLoader, TemplateNotFound, TemplateSyntaxError
+    from jinja2 import TemplateError as JinjaError
 
     from pipeline.render.templating import environment
 
@@ -222,7 +223,7 @@ def _sealed(year: int, fonts: Path) -> Iterator[None]:
         raise TemplateError(f"Mappen {fonts} skal indeholde oversigtens skrifttype "
                             f"({', '.join(FONT_SUFFIXES)}), men der er ingen")
     names = ("SOURCE_DATE_EPOCH", "FONTCONFIG_FILE")
-    epoch = max(0, int(datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()))
+    epoch = max(0, int(datetime(year, 1, 1, tzinfo=UTC).timestamp()))
     with _ENVIRONMENT_LOCK, TemporaryDirectory(prefix="pipeline-fonts-") as folder:
         saved = {name: os.environ.get(name) for name in names}
         config = Path(folder, "fonts.conf")

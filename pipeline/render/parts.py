@@ -364,9 +364,9 @@ class PartCache:
         from importlib.metadata import version
 
         from pipeline import __version__
+        from pipeline.core.files import file_sha256
         from pipeline.core.model import DocumentKind
         from pipeline.render.dispatch import template_files
-        from pipeline.core.files import file_sha256
 
         files = [(path.relative_to(self.templates).as_posix(), file_sha256(path))
                  for path in template_files(DocumentKind.OVERVIEW, self.templates)]

@@ -23,9 +23,9 @@ from lxml.etree import XMLSyntaxError
 
 from pipeline.core import danish
 from pipeline.core.errors import TemplateError
+from pipeline.core.files import FixedTimeZip
 from pipeline.core.model import Document, DocumentKind
 from pipeline.render.templating import environment
-from pipeline.core.files import FixedTimeZip
 
 LANGUAGE = "da-DK"
 LAST_MODIFIED_BY = "pipeline"

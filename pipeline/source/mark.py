@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.core.errors import InputError, Problem, os_reason
+from pipeline.core.files import atomic_write
 from pipeline.source.parse import normalise_text
 from pipeline.source.read import (
     EXCEL_SUFFIXES,
@@ -30,7 +31,6 @@ from pipeline.source.read import (
     Workbook,
     read_workbook,
 )
-from pipeline.core.files import atomic_write
 
 PROBLEM_SHEET = "Fejl"
 CSV_SHEET = "Plan"  # the sheet a CSV plan's cells are copied into
@@ -161,7 +161,7 @@ def _open_copy(path: Path, cells: Workbook):
                 book = load_workbook(path)
             if all(sheet in book.sheetnames for sheet in cells.sheets):
                 return book
-        except Exception:  # noqa: BLE001 - any file calamine reads but openpyxl does not is copied cell by cell
+        except Exception:
             pass
     return _book_from_cells(cells)
 

@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.core.errors import PipelineError, UsageError, os_reason
+from pipeline.core.files import FixedTimeZip, atomic_write
 from pipeline.core.model import Committee, Status
 from pipeline.source.parse import DEFAULT_COMMITTEES
 from pipeline.source.validate import INITIATIVE_TYPES, OPTIONAL, REQUIRED
-from pipeline.core.files import FixedTimeZip, atomic_write
 
 PLAN_SHEET = "Plan"
 LIST_SHEET = "Lister"

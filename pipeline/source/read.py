@@ -434,7 +434,7 @@ def _faulty_cells(xml) -> Iterator[tuple[tuple[int, int], Fault]]:
             if kind == "e":
                 yield (row, column), Fault("er en fejlværdi fra en formel; ret formlen i Excel",
                                            value.text if value is not None else None)
-            elif formula is not None and (value is None or not value.text and kind != "str"):
+            elif formula is not None and (value is None or (not value.text and kind != "str")):
                 yield (row, column), Fault("er en formel, som er gemt uden sit resultat; åbn filen i Excel, "
                                            "og gem den igen, så resultatet bliver beregnet",
                                            f"={formula.text}" if formula.text else None)

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 
-from pipeline.source import parse
 from pipeline.core.danish import file_name_part
 from pipeline.core.errors import InputError, Problem
-from pipeline.core.model import Activity, Committee, DocumentKind, Initiative, Plan, Source
-from pipeline.source.read import COMMITTEE_SHEET, INITIATIVE_SHEET, Row, Table, Workbook
 from pipeline.core.files import check_name
+from pipeline.core.model import Activity, Committee, DocumentKind, Initiative, Plan, Source
+from pipeline.source import parse
+from pipeline.source.read import COMMITTEE_SHEET, INITIATIVE_SHEET, Row, Table, Workbook
 
 REQUIRED = ("Dato", "Tema", "Aktivitet", "Deltagerkreds")
 OPTIONAL = ("År", "Status", "Dokumenttype", "Sagsnr.", "Ansvarlig", "Bemærkning")

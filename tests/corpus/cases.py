@@ -28,10 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import HEADER, TEMPLATES, write_csv, write_xlsx
-from corpus.files import (Formula, Sheet, write_encrypted_office, write_raw_xlsx,
-                          write_zip_bomb)
 from openpyxl import Workbook
+
+from corpus.files import Formula, Sheet, write_encrypted_office, write_raw_xlsx, write_zip_bomb
+
+from conftest import HEADER, TEMPLATES, write_csv, write_xlsx
 
 PLAN = "implementeringsplan_2017.xlsx"
 CSV = "implementeringsplan_2017.csv"

@@ -29,9 +29,8 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateAssertionError, TemplateSyntaxError
 from lxml import etree
 
-from pipeline.documents.context import build_context, sample_document
 from pipeline.core.model import TEMPLATES
-from pipeline.render.messages import SMART_QUOTES, describe_error, explain  # noqa: F401 (re-exported
+from pipeline.documents.context import build_context, sample_document
 from pipeline.render.lint.source import (
     OPENER,
     TAG,
@@ -45,6 +44,7 @@ from pipeline.render.lint.source import (
     shorten,
     text_source,
 )
+from pipeline.render.messages import SMART_QUOTES, describe_error, explain
 from pipeline.render.templating import environment
 
 WORD_TEMPLATES = ("orienteringssag.docx", "droeftelse.docx")
