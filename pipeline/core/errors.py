@@ -8,6 +8,8 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 
+from pipeline.core.text import shorten
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -33,14 +35,8 @@ class Problem:
             place.append(f'kolonne "{self.column}"')
         prefix = ", ".join(place)
         if self.value is not None:
-            return f'{prefix}: "{_shorten(self.value)}" {self.message}'
+            return f'{prefix}: "{shorten(self.value)}" {self.message}'
         return f"{prefix}: {self.message}"
-
-
-def _shorten(value: str, limit: int = 80) -> str:
-    """Return `value` on one line, cut to `limit` characters so a message stays readable."""
-    flat = " ".join(value.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class PipelineError(Exception):

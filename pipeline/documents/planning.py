@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from pipeline.core.danish import file_name_part
 from pipeline.core.errors import InputError, Problem
 from pipeline.core.model import Activity, Committee, Document, DocumentKind, Plan
+from pipeline.core.text import loose
 
 
 def output_path(kind: DocumentKind, year: int, committee: Committee | None = None,
@@ -120,7 +121,7 @@ def _same_matter(rows: list[Activity], activities: tuple[Activity, ...]) -> tupl
 
 
 def _matter(activity: Activity) -> str:
-    return " ".join((activity.theme or activity.text).split()).casefold()
+    return loose(activity.theme or activity.text)
 
 
 def _chronological(activity: Activity) -> tuple:

@@ -21,6 +21,7 @@ from pathlib import Path
 from pipeline.core.errors import os_reason
 from pipeline.core.files import atomic_write
 from pipeline.core.model import Activity, Document, Plan
+from pipeline.core.text import shorten
 from pipeline.engine.manifest import FOLDER, set_aside
 from pipeline.engine.report import Outcome, Report
 from pipeline.engine.status import CHANGE_LOG_PAGE, STATUS_PAGE, page, table, when
@@ -52,9 +53,8 @@ class RowChange:
                 "columns": [list(c) for c in self.columns], "text": self.text}
 
 
-def _short(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split()) or "(tom)"
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _short(text: str) -> str:
+    return shorten(text, 60) or "(tom)"
 
 
 def row_columns(activity: Activity) -> dict[str, str]:

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import OutputError, os_reason
 from pipeline.core.files import atomic_write, file_sha256, resolve
+from pipeline.core.text import cut
 
 FOLDER = ".pipeline"
 FORMAT = 1
@@ -184,7 +185,7 @@ class Manifest:
             self._damaged(path, repair)
 
     def _refuse(self, state: str, name: object) -> None:
-        shown = str(name) if len(str(name)) <= 80 else str(name)[:79] + "…"
+        shown = cut(str(name), 80)
         self.warnings.append(f'{state} i {self.output}/{FOLDER}/ nævner stien "{shown}", som ikke er et '
                              "dokument i outputmappen; den ignoreres")
 

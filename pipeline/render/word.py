@@ -25,6 +25,7 @@ from pipeline.core import danish
 from pipeline.core.errors import TemplateError
 from pipeline.core.files import FixedTimeZip
 from pipeline.core.model import Document, DocumentKind
+from pipeline.core.text import cut
 from pipeline.render.templating import environment
 
 LANGUAGE = "da-DK"
@@ -320,4 +321,4 @@ def title(document: Document, context: dict[str, Any]) -> str:
     if document.kind is DocumentKind.DISCUSSION and theme:
         text = f"{text}: {theme}"
     text = _CONTROL.sub("", text)
-    return text if len(text) <= _TITLE_LIMIT else text[: _TITLE_LIMIT - 1] + "…"
+    return cut(text, _TITLE_LIMIT)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipeline.core.errors import InputError, Problem, os_reason
 from pipeline.core.files import atomic_write
+from pipeline.core.text import cut
 from pipeline.source.parse import normalise_text
 from pipeline.source.read import (
     EXCEL_SUFFIXES,
@@ -222,7 +223,7 @@ def _what(problem: Problem) -> str:
     if problem.value is None:
         return problem.message
     value = " ".join(problem.value.split())
-    return f'"{value if len(value) <= 80 else value[:79] + "…"}" {problem.message}'
+    return f'"{cut(value, 80)}" {problem.message}'
 
 
 def _problem_sheet(book, file: str, located: list[tuple[Problem, list[Place]]]) -> None:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from pipeline.core import danish
 from pipeline.core.model import Committee, DocumentKind, Period, Status
+from pipeline.core.text import loose
 
 
 class Invalid(ValueError):
@@ -39,11 +40,6 @@ def normalise_text(value: str) -> str:
     value = value.replace("_x000D_", "\n").replace("_x000d_", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in value.split("\n"))
     return "\n".join(line for line in lines if line)
-
-
-def _key(text: str) -> str:
-    """Return the form used to compare words loosely: one line, single spaces, case-folded."""
-    return " ".join(text.split()).casefold()
 
 
 # --- Periods -----------------------------------------------------------------------------------
@@ -216,7 +212,7 @@ def parse_committees(
     Understands `BSU, TMU og SSU`, full names (which contain " og " themselves), aliases and a
     lead-in before a colon (`De politiske fagudvalg: …`).
     """
-    by_name = {_key(name): c for c in committees for name in c.names}
+    by_name = {loose(name): c for c in committees for name in c.names}
     work = normalise_text(text)
     found: list[tuple[int, Committee]] = []
     # Longest names first, so "Børne- og Skoleudvalget" is taken whole before any split on "og".
@@ -276,12 +272,12 @@ NOT_A_KIND = 'er ikke en dokumenttype (skriv "Orienteringssag", "Drøftelse", "I
 
 def parse_kinds(document_type: str, activity: str) -> tuple[DocumentKind, ...]:
     """Return the documents a row calls for: from `Dokumenttype`, else inferred from `Aktivitet`."""
-    key = _key(document_type)
+    key = loose(document_type)
     if key:
         if key not in _KIND_WORDS:
             raise Invalid(NOT_A_KIND)
         return _KIND_WORDS[key]
-    words = _key(activity)
+    words = loose(activity)
     if "orienteringssag" in words:
         return (DocumentKind.ORIENTATION,)
     if "drøftelse" in words:
@@ -291,7 +287,7 @@ def parse_kinds(document_type: str, activity: str) -> tuple[DocumentKind, ...]:
 
 def parse_status(text: str) -> Status | None:
     """Return the `Status` a cell names (any case), or None when it is empty."""
-    key = _key(text).replace(" ", "")
+    key = loose(text).replace(" ", "")
     if not key:
         return None
     for status in Status:

@@ -32,6 +32,7 @@ from xml.etree import ElementTree
 
 from pipeline.core import limits
 from pipeline.core.errors import InputError, Interrupted, Problem, os_reason
+from pipeline.core.text import loose
 from pipeline.source.parse import normalise_text
 
 Cell = str | date
@@ -207,7 +208,7 @@ class Workbook:
 
 def _header_key(text: str) -> str:
     """Return the loose form headers are matched by: case-folded, single-spaced, no trailing '.:'."""
-    return " ".join(text.split()).casefold().rstrip(".:").strip()
+    return loose(text).rstrip(".:").strip()
 
 
 # --- Reading files -----------------------------------------------------------------------------

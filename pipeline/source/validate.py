@@ -12,6 +12,7 @@ from pipeline.core.danish import file_name_part
 from pipeline.core.errors import InputError, Problem
 from pipeline.core.files import check_name
 from pipeline.core.model import Activity, Committee, DocumentKind, Initiative, Plan, Source
+from pipeline.core.text import loose
 from pipeline.source import parse
 from pipeline.source.read import COMMITTEE_SHEET, INITIATIVE_SHEET, Row, Table, Workbook
 
@@ -191,7 +192,7 @@ def _committees(workbook: Workbook, problems: list[Problem]) -> tuple[Committee,
             continue
         files[file] = abbreviation, row.number
         for column, text in (("Forkortelse", abbreviation), ("Navn", name), *(("Alias", a) for a in aliases)):
-            other, number = names.setdefault(" ".join(text.split()).casefold(), (abbreviation, row.number))
+            other, number = names.setdefault(loose(text), (abbreviation, row.number))
             if number != row.number:
                 check.report(column, f'bruges også af udvalget "{other}" i række {number}; et navn må '
                              "kun høre til ét udvalg", text)
