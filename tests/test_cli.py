@@ -103,10 +103,10 @@ def test_help_does_not_import_heavy_libraries():
 
 
 @pytest.mark.parametrize("command", [["validate", str(SAMPLE)], ["list", str(SAMPLE), "-o", "{tmp}"]])
-def test_validate_and_list_do_not_import_the_renderers(command, tmp_path):
+def test_validate_and_list_import_neither_pandas_nor_the_renderers(command, tmp_path):
     arguments = [part.format(tmp=tmp_path) for part in command]
     code = ("import sys; from pipeline.cli.app import cli\n"
             f"try: cli({arguments!r})\nexcept SystemExit: pass\n"
-            "print(sorted(m for m in ('docxtpl', 'weasyprint') if m in sys.modules))")
+            "print(sorted(m for m in ('pandas', 'docxtpl', 'weasyprint') if m in sys.modules))")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert shown.stdout.splitlines()[-1] == "[]"

@@ -92,6 +92,21 @@ def test_cell_text_is_normalised(tmp_path):
         "Tema med luft", "a\nb", "42")
 
 
+@pytest.mark.parametrize("text", ["NA", "N/A", "null", "None", "nan"])
+def test_a_cell_reads_as_written_in_excel_and_in_csv(tmp_path, text):
+    """Texts that data-frame readers take for "no value" are a case officer's words here."""
+    rows = [("8. maj", "Tema", "Aktivitet", text)]
+    for path in (write_xlsx(tmp_path / "plan_2017.xlsx", rows), write_csv(tmp_path / "plan_2017.csv", rows)):
+        assert _cells(_table(path), "Deltagerkreds") == [text], path.name
+
+
+def test_numbers_booleans_and_times_read_as_excel_shows_them(tmp_path):
+    path = write_xlsx(tmp_path / "plan_2017.xlsx", [("8. maj", 2.5, True, 7.0)])
+    row = _table(path).rows[0]
+    assert [_table(path).text(row, column) for column in ("Tema", "Aktivitet", "Deltagerkreds")] == [
+        "2.5", "Ja", "7"]
+
+
 def test_plan_sheet_by_name_else_first(tmp_path):
     path = write_xlsx(tmp_path / "plan_2017.xlsx", [], header=("Noget",),
                       sheets={"Implementeringsplan": [HEADER, ROWS[0]]})

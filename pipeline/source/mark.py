@@ -25,13 +25,8 @@ from pipeline.core.errors import InputError, Problem, os_reason
 from pipeline.core.files import atomic_write
 from pipeline.core.text import cut
 from pipeline.source.parse import normalise_text
-from pipeline.source.read import (
-    EXCEL_SUFFIXES,
-    HEADER_SEARCH_ROWS,
-    MARKED_COPY_SUFFIX,
-    Workbook,
-    read_workbook,
-)
+from pipeline.source.read import EXCEL_SUFFIXES, MARKED_COPY_SUFFIX, read_workbook
+from pipeline.source.workbook import HEADER_SEARCH_ROWS, Workbook
 
 PROBLEM_SHEET = "Fejl"
 CSV_SHEET = "Plan"  # the sheet a CSV plan's cells are copied into

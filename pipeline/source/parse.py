@@ -114,9 +114,8 @@ def _parse_key(key: str, year: int) -> tuple[date, date]:
     if match := _QUARTER.fullmatch(key):
         first = 3 * int(match["quarter"]) - 2
         return _month_span(_year(match, year), first, first + 2)
-    if match := _TERM.fullmatch(key):
-        if span := _term(match["term"]):
-            return _month_span(_year(match, year), *span)
+    if (match := _TERM.fullmatch(key)) and (span := _term(match["term"])):
+        return _month_span(_year(match, year), *span)
     if match := _RANGE.fullmatch(key):
         first, last = _term(match["first"]), _term(match["last"])
         if first and last:

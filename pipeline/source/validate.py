@@ -14,7 +14,7 @@ from pipeline.core.files import check_name
 from pipeline.core.model import Activity, Committee, DocumentKind, Initiative, Plan, Source
 from pipeline.core.text import loose
 from pipeline.source import parse
-from pipeline.source.read import COMMITTEE_SHEET, INITIATIVE_SHEET, Row, Table, Workbook
+from pipeline.source.workbook import COMMITTEE_SHEET, INITIATIVE_SHEET, Row, Table, Workbook
 
 REQUIRED = ("Dato", "Tema", "Aktivitet", "Deltagerkreds")
 OPTIONAL = ("År", "Status", "Dokumenttype", "Sagsnr.", "Ansvarlig", "Bemærkning")
@@ -157,7 +157,7 @@ def _plan_year(workbook: Workbook, table: Table, option: int | None, problems: l
         return option
     if (from_name := parse.year_from_file_name(workbook.name)) is not None:
         return from_name
-    raise InputError(problems + [Problem(
+    raise InputError([*problems, Problem(
         workbook.name,
         'det fremgår ikke, hvilket år planen gælder: tilføj en kolonne "År", skriv årstallet i '
         "filnavnet (fx implementeringsplan_2017.xlsx) eller brug --year 2017",
