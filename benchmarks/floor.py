@@ -102,15 +102,15 @@ def main(argv: list[str] | None = None) -> None:
     environment.filters.update(template_filters())
 
     def bare_docx(document, context) -> bytes:
-        template = DocxTemplate(templates / document.template)
+        template = DocxTemplate(templates / _kinds().of(document.kind).template)
         template.render(context, jinja_env=environment, autoescape=True)
         buffer = io.BytesIO()
         template.save(buffer)
         return buffer.getvalue()
 
     # Warm-up (untimed): first use of docxtpl/python-docx/Babel paths for each template.
-    for template in sorted({d.template for d in word}):
-        document = next(d for d in word if d.template == template)
+    for template in sorted({_kinds().of(d.kind).template for d in word}):
+        document = next(d for d in word if _kinds().of(d.kind).template == template)
         bare_docx(document, build_context(document))
         if args.pipeline_word:
             pipeline_render(document, templates)
@@ -199,9 +199,16 @@ def plan_documents(plans: list) -> list:
 
 def build_context(document) -> dict:
     """Return a document's template context."""
-    from pipeline.documents.context import build_context
+    from pipeline.documents.kinds import build_context
 
     return build_context(document)
+
+
+def _kinds():
+    """Return the registry of document kinds (`of(kind).template`, …)."""
+    from pipeline.documents import kinds
+
+    return kinds
 
 
 def document_kinds():

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.core.model import DocumentKind
-from pipeline.documents.context import build_context
+from pipeline.documents.kinds import build_context
 from pipeline.documents.planning import plan_documents
 from pipeline.render.ics import calendar_files, escape, fold
 from pipeline.render.word import title

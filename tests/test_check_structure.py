@@ -19,7 +19,9 @@ from lxml import etree
 
 from pipeline.cli.app import cli
 from pipeline.core.errors import TemplateError
-from pipeline.render.dispatch import WORD_KINDS, render
+from pipeline.documents import kinds
+from pipeline.documents.kinds import MEETING_KINDS as WORD_KINDS
+from pipeline.render.dispatch import render
 from pipeline.render.lint.check import check_templates
 from pipeline.render.lint.source import docx_sources, heading_styles
 from pipeline.render.word import fixed_headings, invalid_parts, missing_from
@@ -84,7 +86,7 @@ def test_rendering_past_the_checker_never_gives_a_cut_off_document(templates, sa
     """The second net: each document either fails in Danish or has all of its template's frame."""
     template, old, new, nth, _ = SLIPS[slip]
     retype(templates / template, old, new, nth)
-    documents = [d for d in sample_documents.values() if d.kind in WORD_KINDS and d.template == template]
+    documents = [d for d in sample_documents.values() if d.kind in WORD_KINDS and kinds.of(d.kind).template == template]
     failures = 0
     for document in documents:
         try:
@@ -115,7 +117,7 @@ def assert_whole(data: bytes, template: Path) -> None:
 def test_the_shipped_templates_render_whole(sample_documents):
     for document in sample_documents.values():
         if document.kind in WORD_KINDS:
-            assert_whole(render(document, TEMPLATES), TEMPLATES / document.template)
+            assert_whole(render(document, TEMPLATES), TEMPLATES / kinds.of(document.kind).template)
 
 
 def test_the_fixed_headings_are_those_outside_every_block():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.model import DocumentKind
-from pipeline.documents.context import build_context, sample_document, variables
+from pipeline.documents.kinds import build_context
+from pipeline.documents.samples import sample_document, variables
 from pipeline.render.lint.check import WORD_TEMPLATES, check_templates
 
 from conftest import TEMPLATES

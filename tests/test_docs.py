@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.cli.app import cli
 from pipeline.core.model import DocumentKind
-from pipeline.documents.context import variables
+from pipeline.documents.samples import variables
 from pipeline.render.templating import FILTERS
 
 from conftest import ROOT

@@ -16,7 +16,7 @@ from pipeline.core import limits
 from pipeline.core.errors import InputError, OutputError, TemplateError, UsageError
 from pipeline.core.files import MAX_NAME, OutputBudget, check_name, resolve
 from pipeline.core.model import DocumentKind
-from pipeline.documents.context import build_context
+from pipeline.documents.kinds import build_context
 from pipeline.documents.planning import plan_documents
 from pipeline.render.lint.check import describe_error as refusal
 from pipeline.render.templating import environment

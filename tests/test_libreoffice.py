@@ -6,7 +6,8 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from pipeline.render.dispatch import WORD_KINDS, render
+from pipeline.documents.kinds import MEETING_KINDS as WORD_KINDS
+from pipeline.render.dispatch import render
 
 from conftest import TEMPLATES
 

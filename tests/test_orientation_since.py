@@ -13,7 +13,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from pipeline.core.model import Document, DocumentKind
-from pipeline.documents.context import build_context
+from pipeline.documents.kinds import build_context
 from pipeline.documents.planning import plan_documents
 from pipeline.engine.build import FingerprintCache, fingerprint
 from pipeline.render.dispatch import render

@@ -456,7 +456,7 @@ def test_planning_does_not_import_weasyprint() -> None:
     script = (
         "import sys; from pathlib import Path\n"
         "from pipeline.source.read import read_workbook; from pipeline.source.validate import validate\n"
-        "from pipeline.documents.planning import plan_documents; from pipeline.documents.context import build_context\n"
+        "from pipeline.documents.planning import plan_documents; from pipeline.documents.kinds import build_context\n"
         f"plan = validate(read_workbook(Path({str(ROOT / 'input' / 'implementeringsplan_2017.xlsx')!r})))\n"
         "[build_context(d) for d in plan_documents([plan])]\n"
         "assert 'weasyprint' not in sys.modules\n"
@@ -491,7 +491,7 @@ def split_pdf(split_documents: dict[str, Document]) -> bytes:
 def test_the_html_is_cut_into_parts_that_hold_every_row_once(split_documents: dict[str, Document]) -> None:
     from lxml import html as lxml_html
 
-    from pipeline.documents.context import build_context
+    from pipeline.documents.kinds import build_context
     from pipeline.render.overview import render_template
 
     whole = render_template(build_context(split_documents[PDF]), TEMPLATES)

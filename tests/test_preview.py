@@ -17,7 +17,8 @@ from pypdf import PdfReader
 
 from pipeline.cli.app import cli
 from pipeline.core.model import DocumentKind
-from pipeline.documents.context import build_context, variables
+from pipeline.documents.kinds import build_context
+from pipeline.documents.samples import variables
 from pipeline.engine.preview import EXAMPLE_FILE, example_documents
 
 from conftest import SAMPLE, TEMPLATES, write_xlsx

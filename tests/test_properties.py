@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pipeline.core.errors import OutputError
 from pipeline.core.files import check_name, resolve
 from pipeline.core.model import Committee, DocumentKind
-from pipeline.documents.planning import output_path
+from pipeline.documents.kinds import output_path
 from pipeline.source.parse import DEFAULT_COMMITTEES, Invalid, parse_committees, parse_period
 from pipeline.source.validate import abbreviation_problem
 

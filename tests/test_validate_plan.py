@@ -6,7 +6,8 @@ import pytest
 
 from pipeline.core.errors import InputError
 from pipeline.core.model import DocumentKind
-from pipeline.documents.planning import output_path, plan_documents
+from pipeline.documents.kinds import output_path
+from pipeline.documents.planning import plan_documents
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import check_together, validate
 

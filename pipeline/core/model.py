@@ -131,16 +131,6 @@ class Document:
     # what comes before its next one, so their meeting dates are part of what it is made from.
     previous: date | None = None
     next: date | None = None
+    # Other documents of the plan it refers to as its bilag (a Word document: the PDF overview).
+    attachments: tuple[PurePosixPath, ...] = ()
 
-    @property
-    def template(self) -> str:
-        """File name of the template in the templates folder this document is rendered from."""
-        return TEMPLATES[self.kind]
-
-
-TEMPLATES = {
-    DocumentKind.ORIENTATION: "orienteringssag.docx",
-    DocumentKind.DISCUSSION: "droeftelse.docx",
-    DocumentKind.OVERVIEW: "oversigt.html",
-    DocumentKind.WEBPAGE: "oversigt.html",
-}

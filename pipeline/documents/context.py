@@ -15,27 +15,13 @@ from pipeline.core.model import (
     Activity,
     Committee,
     Document,
-    DocumentKind,
     Initiative,
-    Period,
-    Source,
     Status,
 )
-from pipeline.documents.planning import output_path
 from pipeline.source.parse import split_discussion
 
 Context = dict[str, Any]
 RowMaker = Callable[[Activity], Any]
-
-
-def build_context(document: Document, row_of: RowMaker | None = None) -> Context:
-    """Return the template context for `document`.
-
-    `row_of` stands in for `row` wherever a plan row appears; the build's fingerprints pass
-    one that gives each row's digest, so a 10,000-row status report is hashed without
-    serialising its rows again for every document.
-    """
-    return _BUILDERS[document.kind](document, row_of or row)
 
 
 def _common(document: Document) -> Context:
@@ -89,7 +75,7 @@ _COUNT_KEYS = {Status.PLANNED: "planlagt", Status.IN_PROGRESS: "igang", Status.D
                Status.CANCELLED: "aflyst", Status.POSTPONED: "udskudt"}
 
 
-def _orientation(document: Document, row: RowMaker) -> Context:
+def orientation(document: Document, row: RowMaker) -> Context:
     """Return an orientation case's context: every other row of the plan counted by status on
     the meeting date; listed only what changed since the previous orientation case and what
     comes up before the next one. Later rows are counted in `senere`."""
@@ -152,12 +138,11 @@ def _changed_on(activity: Activity, status: Status) -> date:
 
 def _attachments(document: Document) -> list[Context]:
     """Return the bilag of a Word document: the plan's PDF overview as Bilag 1."""
-    overview = output_path(DocumentKind.OVERVIEW, document.year)
-    return [{"nummer": 1, "titel": f"Implementeringsplan {document.year} – oversigt",
-             "fil": overview.name}]
+    return [{"nummer": number, "titel": f"Implementeringsplan {document.year} – oversigt", "fil": path.name}
+            for number, path in enumerate(document.attachments, 1)]
 
 
-def _discussion(document: Document, _row: RowMaker) -> Context:
+def discussion(document: Document, _row: RowMaker) -> Context:
     assert document.committee is not None and document.date is not None
     others = [
         {"udvalg": committee(other), "dato": activity.period.start}
@@ -182,7 +167,7 @@ def _discussion(document: Document, _row: RowMaker) -> Context:
     }
 
 
-def _overview(document: Document, row: RowMaker) -> Context:
+def overview(document: Document, row: RowMaker) -> Context:
     # The timeline's geometry and the date groups are computed in pipeline.overview (pure
     # Python; WeasyPrint is imported there only when rendering).
     from pipeline.documents.overview import overview_variables
@@ -201,48 +186,3 @@ def _first(texts: Iterable[str]) -> str:
 
 def _unique(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(texts))
-
-
-def sample_document(kind: DocumentKind) -> Document:
-    """Return a small synthetic document of `kind` whose context fills every list with one item.
-
-    The template linter uses it to learn which variables (and fields of list items) exist.
-    """
-    source = Source("eksempel_2017.xlsx", "Plan", 2)
-    day = date(2017, 6, 19)
-    council = Committee("KMB", "Kommunalbestyrelsen")
-    other = Committee("BSU", "Børne- og Skoleudvalget")
-
-    def activity(status: Status | None = None, *, kinds: tuple[DocumentKind, ...] = (),
-                 committees: tuple[Committee, ...] = (), start: date = day) -> Activity:
-        return Activity(source, Period(start, start, start.isoformat()), "Tema", "Aktivitet",
-                        "Deltagerkreds", committees, kinds, ("Spørgsmål?",) if kinds else (),
-                        status, "17/1", "Ansvarlig", "Bemærkning")  # `ekstra` stays open-ended
-
-    statuses = tuple(activity(status) for status in Status)
-    if kind is DocumentKind.ORIENTATION:
-        own = activity(kinds=(kind,), committees=(council,))
-        return Document(kind, output_path(kind, 2017, council, day), 2017, council, day,
-                        (own,), (own, *statuses), (), True, (source.file,))
-    if kind is DocumentKind.DISCUSSION:
-        own = activity(kinds=(kind,), committees=(council,))
-        sibling = activity(kinds=(kind,), committees=(other,), start=date(2017, 6, 20))
-        return Document(kind, output_path(kind, 2017, council, day), 2017, council, day,
-                        (own,), (own, sibling), (Initiative(source, "Indsats", "Beskrivelse",
-                                                            "eksisterende", None),),
-                        True, (source.file,))
-    return Document(kind, output_path(kind, 2017), 2017, shown=statuses, has_status=True,
-                    plans=(source.file,))
-
-
-def variables(kind: DocumentKind) -> frozenset[str]:
-    """Return the names of the variables a template for `kind` may use."""
-    return frozenset(build_context(sample_document(kind)))
-
-
-_BUILDERS = {
-    DocumentKind.ORIENTATION: _orientation,
-    DocumentKind.DISCUSSION: _discussion,
-    DocumentKind.OVERVIEW: _overview,
-    DocumentKind.WEBPAGE: _overview,
-}

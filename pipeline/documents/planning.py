@@ -7,22 +7,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import PurePosixPath
 
-from pipeline.core.danish import file_name_part
 from pipeline.core.errors import InputError, Problem
 from pipeline.core.model import Activity, Committee, Document, DocumentKind, Plan
 from pipeline.core.text import loose
-
-
-def output_path(kind: DocumentKind, year: int, committee: Committee | None = None,
-                day: date | None = None) -> PurePosixPath:
-    """Return a document's path inside the output folder, e.g. `droeftelser/2017-05-30_OEKU_droeftelse.docx`."""
-    if kind is DocumentKind.OVERVIEW:
-        return PurePosixPath("oversigter", f"implementeringsplan_{year}.pdf")
-    if kind is DocumentKind.WEBPAGE:
-        return PurePosixPath("oversigter", f"implementeringsplan_{year}.html")
-    assert committee is not None and day is not None
-    folder = {DocumentKind.ORIENTATION: "orienteringssager", DocumentKind.DISCUSSION: "droeftelser"}[kind]
-    return PurePosixPath(folder, f"{day.isoformat()}_{file_name_part(committee.abbreviation)}_{kind.value}.docx")
+from pipeline.documents.kinds import PLAN_KINDS, output_path
 
 
 def plan_documents(plans: Iterable[Plan]) -> list[Document]:
@@ -70,7 +58,8 @@ def _plan_documents(plan: Plan) -> list[Document]:
 
     documents = [Document(kind, output_path(kind, year), year, shown=activities,
                           has_status=plan.has_status, plans=files)
-                 for kind in (DocumentKind.OVERVIEW, DocumentKind.WEBPAGE)]
+                 for kind in PLAN_KINDS]
+    attachments = (output_path(DocumentKind.OVERVIEW, year),)
     for path, (kind, committee, day, rows) in calls.items():
         if kind is DocumentKind.ORIENTATION:
             shown, for_committee = activities, ()
@@ -78,7 +67,7 @@ def _plan_documents(plan: Plan) -> list[Document]:
             shown = _same_matter(rows, activities)
             for_committee = tuple(i for i in plan.initiatives if i.committee in (None, committee))
         documents.append(Document(kind, path, year, committee, day, tuple(rows), shown, for_committee,
-                                  plan.has_status, files))
+                                  plan.has_status, files, attachments=attachments))
     return _with_neighbours(documents)
 
 
@@ -94,24 +83,6 @@ def _with_neighbours(documents: list[Document]) -> list[Document]:
                                next=days[at + 1] if at + 1 < len(days) else None)
         result.append(document)
     return result
-
-
-def name_parts(path: PurePosixPath) -> tuple[str, str, str]:
-    """Return the date, committee and kind a Word document's name holds (`2017-05-30_BSU_droeftelse.docx`
-    → `2017-05-30`, `BSU`, `droeftelse`), or three '' for a name without them (an overview, a
-    calendar). The inverse of `output_path`'s naming; "… (ny version).docx" is the same document's."""
-    day, _, rest = path.stem.split(" (", 1)[0].partition("_")
-    committee, _, kind = rest.partition("_")
-    return (day, committee, kind) if kind else ("", "", "")
-
-
-def meeting_date(path: PurePosixPath) -> date | None:
-    """Return the meeting date in a document's output path, or None for a path without one."""
-    day = name_parts(path)[0]
-    try:
-        return date.fromisoformat(day) if day else None
-    except ValueError:
-        return None
 
 
 def _same_matter(rows: list[Activity], activities: tuple[Activity, ...]) -> tuple[Activity, ...]:

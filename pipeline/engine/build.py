@@ -38,6 +38,7 @@ from pipeline.core.files import (
     sha256,
 )
 from pipeline.core.model import Document, DocumentKind, Plan
+from pipeline.documents import kinds
 from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
 from pipeline.engine.report import Outcome, Report
 from pipeline.source.plans import INPUT, PlanFile, find_plans, load_plans, read_plan_files
@@ -100,7 +101,7 @@ def plan_build(options: BuildOptions, files: list[PlanFile]) -> tuple[list[Plan]
     plans = load_plans(files, options.year)
     documents = plan_documents(plans)
     _check_paths(documents, options.output)
-    _check_templates(options.templates, {d.template for d in documents})
+    _check_templates(options.templates, {kinds.of(d.kind).template for d in documents})
     return plans, documents
 
 
@@ -158,7 +159,7 @@ def fingerprint(document: Document, templates: Path,
     """Return the hash of everything `document` is made from, and its parts (data, template, version).
 
     The data part is the document's template context, each plan row in it by its own digest."""
-    from pipeline.documents.context import build_context
+    from pipeline.documents.kinds import build_context
     from pipeline.render.dispatch import template_files
 
     data = _digest({"path": str(document.path), "context": build_context(document, cache.row)})
@@ -226,7 +227,7 @@ class Rules:
 
     def closed(self, path: str) -> bool:
         """True for a document whose meeting was held before today, unless it is being reopened."""
-        from pipeline.documents.planning import meeting_date
+        from pipeline.documents.kinds import meeting_date
 
         meeting = meeting_date(PurePosixPath(path))
         return meeting is not None and meeting < self.today and path not in self.reopen
@@ -318,7 +319,7 @@ def _removal_reason(path: str, entry: Entry, planned: dict[str, Document]) -> st
 
 def _name_parts(path: str) -> tuple[str, str, str, str]:
     """Return a document's folder, and the date, committee and kind its name holds ('' for an overview)."""
-    from pipeline.documents.planning import name_parts
+    from pipeline.documents.kinds import name_parts
 
     relative = PurePosixPath(path)
     return (str(relative.parent), *name_parts(relative))

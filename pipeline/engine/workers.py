@@ -31,13 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.model import Document, DocumentKind
+from pipeline.documents import kinds
 
 if TYPE_CHECKING:
     from pipeline.render.parts import PartCache
 
-# Rough relative rendering cost of one task of each kind (for scheduling only).
-_COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
-         DocumentKind.DISCUSSION: 1}
 
 # Plans up to this size (the files' bytes; a few hundred rows, so the overview is laid out in
 # one go) start their workers before they are read: one imports WeasyPrint and makes the
@@ -174,7 +172,7 @@ class _Scheduler:
             if _splits(document):
                 self.push(-1000, _prepare, index)
             else:
-                self.push(-_COST[document.kind], _render, index)
+                self.push(-kinds.of(document.kind).cost, _render, index)
 
     def push(self, priority: int, function: Callable[..., Any], index: int, *arguments: Any,
              part: int | None = None) -> None:
@@ -267,7 +265,7 @@ def _render(reference: int | Document, templates: Path) -> bytes | str:
 
 def _prepare(reference: int | Document, templates: Path) -> Any:
     """Return the parts of a long overview (an overview_parts.Split), or why they cannot be made."""
-    from pipeline.documents.context import build_context
+    from pipeline.documents.kinds import build_context
     from pipeline.render.overview import prepare_split
 
     document = _document(reference)

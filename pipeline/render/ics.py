@@ -25,15 +25,15 @@ from datetime import date, timedelta
 from pathlib import PurePosixPath
 
 from pipeline.core.danish import file_name_part
-from pipeline.core.model import Document, DocumentKind
-from pipeline.documents.context import build_context
+from pipeline.core.model import Document
+from pipeline.documents import kinds
+from pipeline.documents.kinds import build_context
 from pipeline.render.word import title
 
 FOLDER = PurePosixPath("kalender")
 ALL_MEETINGS = "alle-moeder.ics"
 UID_DOMAIN = "implementeringsplan"
 PRODUCT = "-//Implementeringsplan//pipeline//DA"
-MEETING_KINDS = (DocumentKind.ORIENTATION, DocumentKind.DISCUSSION)
 _LINE_OCTETS = 75
 # RFC 5545 TEXT holds no control characters but tab; a line break is written as \n.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -41,7 +41,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 def calendar_files(documents: Iterable[Document]) -> dict[str, bytes]:
     """Return the calendar files of the meetings among `documents`, by path inside the output folder."""
-    meetings = sorted((d for d in documents if d.kind in MEETING_KINDS and d.committee and d.date),
+    meetings = sorted((d for d in documents if d.kind in kinds.MEETING_KINDS and d.committee and d.date),
                       key=lambda d: (d.date, d.committee.abbreviation, d.kind.value, str(d.path)))
     if not meetings:
         return {}

@@ -26,6 +26,7 @@ from pipeline.core.errors import TemplateError
 from pipeline.core.files import FixedTimeZip
 from pipeline.core.model import Document, DocumentKind
 from pipeline.core.text import cut
+from pipeline.documents import kinds
 from pipeline.render.templating import environment
 
 LANGUAGE = "da-DK"
@@ -38,7 +39,6 @@ _CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properti
 _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 _CUSTOM_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
-_KIND_LABELS = {DocumentKind.ORIENTATION: "Orienteringssag", DocumentKind.DISCUSSION: "Drøftelsessag"}
 
 
 def render_docx(document: Document, context: dict[str, Any], template: Path) -> bytes:
@@ -269,7 +269,7 @@ def custom_properties(document: Document, context: dict[str, Any]) -> dict[str, 
         "Udvalg": document.committee.name if document.committee else "",
         "Udvalgsforkortelse": document.committee.abbreviation if document.committee else "",
         "Mødedato": document.date,
-        "Dokumenttype": _KIND_LABELS.get(document.kind, "Dokument"),
+        "Dokumenttype": kinds.of(document.kind).label,
     }
     return {name: value for name, value in values.items() if value is not None}
 
@@ -311,7 +311,7 @@ def _set_custom_properties(package: Any, values: dict[str, str | date]) -> None:
 
 def title(document: Document, context: dict[str, Any]) -> str:
     """Return the document title, e.g. `Drøftelsessag til Børne- og Skoleudvalget tirsdag den 30. maj 2017: …`."""
-    parts = [_KIND_LABELS.get(document.kind, "Dokument")]
+    parts = [kinds.of(document.kind).label]
     if document.committee is not None:
         parts.append(f"til {document.committee.name}")
     if document.date is not None:

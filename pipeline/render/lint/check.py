@@ -29,8 +29,8 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateAssertionError, TemplateSyntaxError
 from lxml import etree
 
-from pipeline.core.model import TEMPLATES
-from pipeline.documents.context import build_context, sample_document
+from pipeline.documents.kinds import KINDS, build_context
+from pipeline.documents.samples import sample_document
 from pipeline.render.lint.source import (
     OPENER,
     TAG,
@@ -110,7 +110,7 @@ def check_template(path: Path) -> list[str]:
         return [f"{path.name}: er ikke et gyldigt Word-dokument (.docx); åbn den i Word og gem den igen"]
     except UnicodeDecodeError:
         return [f"{path.name}: er ikke gemt som UTF-8-tekst; gem den igen med tegnsættet UTF-8"]
-    kind = next((k for k, name in TEMPLATES.items() if name == path.name), None)
+    kind = next((k for k, spec in KINDS.items() if spec.template == path.name), None)
     context = build_context(sample_document(kind)) if kind is not None else None
     checker = _Checker(context)
     for source in sources:
