@@ -1,5 +1,5 @@
 # Case officers: `make all` sets everything up and builds output/ from input/.
-# Developers: `make test`, `make bench`. See README.md.
+# Developers: `make test`, `make lint`, `make bench`. See README.md.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Touched after a successful install; pyproject.toml being newer means: install again.
 READY  := $(VENV)/.ready
 
-.PHONY: all build test bench nightly validate list check-templates clean
+.PHONY: all build test lint bench nightly validate list check-templates clean
 
 all: build
 
@@ -33,6 +33,11 @@ nightly: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest -q
+
+# Style and the one-way stages of pipeline/ (pyproject.toml: [tool.ruff], [tool.importlinter]).
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(READY)
 	$(BIN)/python -m benchmarks

@@ -25,9 +25,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import generate
-from benchmarks import proc
-from benchmarks import profiled
+from benchmarks import generate, proc, profiled
 from benchmarks.proc import Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                        f"{after.get('loadavg', float('nan')):.2f} at end; CPU time stolen by the hypervisor "
                        f"during the run {after.get('steal_s', 0) - before.get('steal_s', 0):.1f} s; CPU time "
                        f"used by other processes on the machine during the run "
-                       f"{(after.get('busy_s', 0) - before.get('busy_s', 0)) - (after.get('own_s', 0) - before.get('own_s', 0)):.0f} s "
+                       f"{_others_cpu(before, after):.0f} s "
                        f"(0 means the benchmark had the machine to itself)")
     machine["code_after"] = describe_machine()["code"]
     report = render_report(machine, results, help_s, args, total)
@@ -233,7 +231,8 @@ def measure_size(rows: int, work: Path, jobs: int, reps: Reps, *, profile: bool 
 
     # Start-up of a read-only command.
     for _ in range(reps.validate):
-        validated = run([*pipeline, "validate", str(plan)], result=result, cwd=ROOT, memory=False, log=logs / "validate.log")
+        validated = run([*pipeline, "validate", str(plan)], result=result, cwd=ROOT, memory=False,
+                        log=logs / "validate.log")
         _check(validated, "validate")
         result.validate_s.append(validated.seconds)
     _say(f"  validate: {statistics.median(result.validate_s):.3f} s")
@@ -371,6 +370,11 @@ def _summary(log: Path | None) -> str:
 
 # --- The machine -----------------------------------------------------------------------------------
 
+def _others_cpu(before: dict, after: dict) -> float:
+    """Return the CPU seconds other processes used between two `cpu_counters()` readings."""
+    return (after.get("busy_s", 0) - before.get("busy_s", 0)) - (after.get("own_s", 0) - before.get("own_s", 0))
+
+
 def cpu_counters() -> dict[str, float]:
     """Return the load average and the CPU time stolen by the hypervisor so far (seconds)."""
     counters = {}
@@ -399,8 +403,8 @@ def describe_machine() -> dict:
         pass
     memory = "unknown"
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines()
-                      if l.startswith("MemTotal")).split()[1])
+        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1])
         memory = f"{kb / 2**20:.1f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -413,7 +417,7 @@ def describe_machine() -> dict:
     try:
         info = subprocess.run([str(PYTHON), "-m", "weasyprint", "--info"], capture_output=True,
                               text=True, timeout=60).stdout
-        pango = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("Pango")), "?")
+        pango = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Pango")), "?")
         pango = f"{int(pango) // 10000}.{int(pango) // 100 % 100}.{int(pango) % 100}" if pango.isdigit() else pango
     except (OSError, subprocess.SubprocessError):
         pango = "?"
@@ -460,7 +464,8 @@ def targets(results: list[SizeResult], help_s: dict[str, list[float]], quick: bo
             count = floor["compared_docs"]
             ratio = floor["pipeline_word_s"] / floor["compared_bare_s"]
             rows.append((f"Word: pipeline time per document / bare docxtpl, {result.rows:,} rows ({count} docs)",
-                         f"{1000 * floor['pipeline_word_s'] / count:.0f} ms vs {1000 * floor['compared_bare_s'] / count:.0f} ms "
+                         f"{1000 * floor['pipeline_word_s'] / count:.0f} ms vs "
+                         f"{1000 * floor['compared_bare_s'] / count:.0f} ms "
                          f"= {ratio:.2f}×", "≤ 1.1×", _verdict(ratio <= 1.1)))
     # A cold build is a fresh process, so it is compared with the floor as a fresh process would
     # run it: the libraries' imports included (the ratio without them is in the floor table).
@@ -525,8 +530,9 @@ def where_time_goes(results: list[SizeResult], jobs: int) -> list[str]:
         for label, found in r.profiles.items():
             tasks = found["tasks"]
             groups = tasks["groups"]
-            cell = lambda group: (f"{groups[group]['wall_s']:.2f} s ({groups[group]['tasks']})"
-                                  if group in groups else "–")
+            def cell(group, groups=groups):
+                return (f"{groups[group]['wall_s']:.2f} s ({groups[group]['tasks']})"
+                                              if group in groups else "–")
             span = (tasks["last_s"] - tasks["first_s"]) if tasks["first_s"] is not None else 0.0
             busy = sum(g["wall_s"] for name, g in groups.items() if not name.startswith("overview PDF: merge"))
             rows.append([f"{r.rows:,}", label, f"{found['seconds']:.2f} s", found["summary"],
@@ -600,11 +606,12 @@ def bounds(result: SizeResult, jobs: int) -> list[str]:
                          f"{max(0.0, pdf - bare_pdf):.1f} s overview) and idle workers.")
         elif label == "one-row change":
             detail = tasks["detail"]
-            longest = max((name for name in detail), key=lambda n: detail[n]["wall_s"] / detail[n]["tasks"], default=None)
+            longest = max(detail, key=lambda n: detail[n]["wall_s"] / detail[n]["tasks"], default=None)
             tenth = 0.10 * result.cold_s
             if longest:
                 each = detail[longest]["wall_s"] / detail[longest]["tasks"]
-                text += (f" Re-rendered: " + ", ".join(f"{n} ×{d['tasks']} {d['wall_s']:.1f} s" for n, d in detail.items())
+                rendered = ", ".join(f"{n} ×{d['tasks']} {d['wall_s']:.1f} s" for n, d in detail.items())
+                text += (" Re-rendered: " + rendered
                          + f"; 10 % of the cold build is {tenth:.1f} s.")
                 if each >= tenth:
                     text += (f" Bound by a library at the pipeline's current task size: one `{longest}` task "
@@ -622,7 +629,8 @@ def _cold_floor(result: SizeResult) -> float:
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     return "\n".join([line(header), "| " + " | ".join("-" * w for w in widths) + " |", *map(line, rows)])
 
 
@@ -677,7 +685,8 @@ def render_report(machine: dict, results: list[SizeResult], help_s: dict[str, li
             run_ = runs[len(runs) // 2] if runs else None
             if run_ and run_.get("phases"):
                 ph = run_["phases"]
-                cell = lambda key: f"{ph[key]:.0f} s" if key in ph else "–"
+                def cell(key, ph=ph):
+                    return f"{ph[key]:.0f} s" if key in ph else "–"
                 phase_rows.append([f"{r.rows:,}", label, f"{run_['seconds']:.1f} s", cell("rendering starts"),
                                    cell("last Word document"), cell("overview PDF")])
     parts += ["", "When each phase ended, from the build log's timestamps (whole seconds after start; "
@@ -697,15 +706,18 @@ def render_report(machine: dict, results: list[SizeResult], help_s: dict[str, li
 
     parts += ["", "## Floor (bare libraries, one process, sequential) and ratios", ""]
     header = ["rows", "reps (docx/PDF)", "read (pandas+calamine)", "docx (bare docxtpl, all Word docs)",
-              "PDF (bare WeasyPrint)", "floor total", "cold build / floor", "floor + imports", "cold / (floor + imports)",
+              "PDF (bare WeasyPrint)", "floor total", "cold build / floor", "floor + imports",
+              "cold / (floor + imports)",
               "pipeline Word render / bare", "pipeline render_pdf / bare"]
     rows = []
     for r in results:
         f = r.floor
         word = (f"{f['pipeline_word_s'] / f['compared_bare_s']:.2f}× ({f['compared_docs']} docs)"
                 if f.get("pipeline_word_s") and f.get("compared_bare_s") else "n/a")
-        pdf = f"{f['pipeline_pdf_s'] / f['pdf_s']:.2f}× ({f['pipeline_pdf_s']:.2f} s)" if f.get("pipeline_pdf_s") else "not timed"
-        rows.append([f"{r.rows:,}", f"{r.reps.floor}/{r.reps.floor_pdf}", f"{f['read_s']:.3f} s", f"{f['docx_s']:.2f} s",
+        pdf = (f"{f['pipeline_pdf_s'] / f['pdf_s']:.2f}× ({f['pipeline_pdf_s']:.2f} s)"
+               if f.get("pipeline_pdf_s") else "not timed")
+        rows.append([f"{r.rows:,}", f"{r.reps.floor}/{r.reps.floor_pdf}", f"{f['read_s']:.3f} s",
+                     f"{f['docx_s']:.2f} s",
                      f"{f['pdf_s']:.2f} s", f"{f['floor_s']:.2f} s", f"{r.cold_s / f['floor_s']:.2f}×",
                      f"{f['floor_s'] + sum(f['import_seconds'].values()):.2f} s",
                      f"{r.cold_s / (f['floor_s'] + sum(f['import_seconds'].values())):.2f}×", word, pdf])

@@ -140,7 +140,7 @@ def ordinary_row_indexes(path: Path) -> list[int]:
 
     book = load_workbook(path, read_only=True)
     found = []
-    for number, (dato, tema, aktivitet, *_rest) in enumerate(book["Plan"].iter_rows(values_only=True), 1):
+    for number, (_dato, _tema, aktivitet, *_rest) in enumerate(book["Plan"].iter_rows(values_only=True), 1):
         text = str(aktivitet or "")
         if number > 3 and text and "Drøftelse" not in text and "Orienteringssag" not in text:
             found.append(number)

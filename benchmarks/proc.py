@@ -44,7 +44,7 @@ class Run:
 def run(command: list[str], *, cwd: Path | None = None, log: Path | None = None,
         memory: bool = True, interval: float = 0.05, env: dict | None = None) -> Run:
     """Run `command` to the end; return its wall time, exit code and memory peaks."""
-    out = open(log, "ab") if log else subprocess.DEVNULL
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed in the finally below)
     try:
         started_at = time.time()
         busy_before, self_before = _machine_busy(), _self_cpu()

@@ -156,7 +156,8 @@ def _callers_of(entries: dict, keys: list) -> set:
 def module_share(entries: dict, file_names: tuple[str, ...]) -> float:
     """Return the seconds spent in the pipeline modules named `file_names`, counting each call
     into them from outside once (with everything it called), so nested calls are not counted twice."""
-    inside = lambda file: _is_pipeline(file) and os.path.basename(file) in file_names
+    def inside(file):
+        return _is_pipeline(file) and os.path.basename(file) in file_names
     seconds = 0.0
     for (file, _, _), (_, _, _, _, callers) in entries.items():
         if inside(file):
@@ -166,7 +167,8 @@ def module_share(entries: dict, file_names: tuple[str, ...]) -> float:
 
 def _module_functions(entries: dict, file_names: tuple[str, ...]) -> list[dict]:
     """Return the functions of those modules entered from outside them, with their seconds."""
-    inside = lambda file: _is_pipeline(file) and os.path.basename(file) in file_names
+    def inside(file):
+        return _is_pipeline(file) and os.path.basename(file) in file_names
     found = []
     for key, (_, _, _, _, callers) in entries.items():
         if inside(key[0]):

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -114,7 +112,7 @@ def variant_documents(rows: int, work: Path) -> dict[str, str]:
             tree.find("head").append(lxml.html.fragment_fromstring(f"<style>{FIGURE_CSS}</style>"))
         return change
 
-    year = context["aar"] if "aar" in context else overview.year
+    year = context.get("aar", overview.year)
     return {
         "table": variant(table_only),
         "rows": variant(timeline_only),
@@ -158,7 +156,8 @@ def _svg_page(items: list[dict], first: int, total: int, year: int, hatched: boo
     width, height = PAGE_WIDTH_MM, HEAD_MM + ROW_MM * len(items)
     x0 = width * LABEL_SHARE
     span = width - x0
-    x = lambda fraction: x0 + span * fraction
+    def x(fraction):
+        return x0 + span * fraction
     forms = {}
     for item in items:
         forms[item["form"]] = forms.get(item["form"], 0) + 1
@@ -237,7 +236,8 @@ def lanes_figure(items: list[dict], themes: list[str], year: int) -> str:
     counts = {theme: [sum(1 for i in lane if i["start"] < (m + 1) / 12 and i["slut"] > m / 12)
                       for m in range(12)] for theme, lane in lanes}
     most = max((c for row in counts.values() for c in row), default=1) or 1
-    summary = "; ".join(f"{theme}: {len(lane)} aktiviteter, flest i {MONTHS[max(range(12), key=counts[theme].__getitem__)]}"
+    summary = "; ".join(f"{theme}: {len(lane)} aktiviteter, "
+                        f"flest i {MONTHS[max(range(12), key=counts[theme].__getitem__)]}"
                         for theme, lane in lanes)
     title = (f"Tidslinje {year} med ét spor pr. tema: for hver måned, hvor mange af temaets "
              f"aktiviteter der foregår. {summary}. Alle aktiviteter med datoer står i tabellen.")

@@ -10,6 +10,7 @@ are skipped with the reason, except in CI (`CI=true`), where a missing tool is a
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -194,7 +195,7 @@ def test_table_rows_stack_with_their_column_names_at_320_px(browser, status_page
         assert [cell["label"] for cell in row] == headers
         assert all(cell["shown"] for cell in row)  # the column name is shown at each cell
         assert len({cell["left"] for cell in row}) == 1  # one under the other, not side by side
-        assert all(a["bottom"] <= b["top"] + 0.5 for a, b in zip(row, row[1:]))
+        assert all(a["bottom"] <= b["top"] + 0.5 for a, b in itertools.pairwise(row))
         assert all(cell["width"] > 250 for cell in row)
     # Stacked, the tables are still tables to a screen reader.
     assert table_roles(browser) == wide_roles and wide_roles["rowheader"] == len(STATUS_ROWS)

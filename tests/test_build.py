@@ -19,7 +19,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from pipeline.engine import workers
-from pipeline.engine.build import BuildOptions, build, document_states
+from pipeline.engine.build import build
+from pipeline.engine.listing import document_states
+from pipeline.engine.options import BuildOptions
 from pipeline.engine.report import Outcome
 from pipeline.engine.status import PAGES  # the pipeline's own pages, rewritten by every run
 
@@ -94,7 +96,8 @@ def test_nothing_changed_renders_and_rewrites_nothing(project):
 
 def test_nothing_changed_does_not_import_the_heavy_libraries(project):
     build(options(project))
-    code = ("import sys; from pathlib import Path; from pipeline.engine.build import BuildOptions, build\n"
+    code = ("import sys; from pathlib import Path\n"
+            "from pipeline.engine.options import BuildOptions; from pipeline.engine.build import build\n"
             f"p = Path({str(project)!r})\n"
             f"r = build(BuildOptions(plans=(p / 'input' / {SAMPLE.name!r},), output=p / 'output', "
             "templates=p / 'templates'))\n"
@@ -313,7 +316,7 @@ def test_killed_builds_leave_no_broken_file_and_the_next_build_completes(project
     reference = tmp_path / "reference"
     build(options(project, output=reference))
     chance = random.Random(2029)
-    for run in range(6):
+    for _run in range(6):
         process = cli(project, "--force", "--jobs", "2")
         time.sleep(chance.uniform(0.2, 2.5))
         process.send_signal(signal.SIGKILL)
@@ -335,7 +338,7 @@ def test_a_second_build_waits_then_exits_3(project):
     (project / "output" / ".pipeline").mkdir(parents=True)
     with FileLock(project / "output" / ".pipeline" / "build.lock"):
         process = cli(project, "--wait", "0.5")
-        out, err = process.communicate()
+        _out, err = process.communicate()
     assert process.returncode == 3
     assert "En anden kørsel bygger allerede i" in err
     assert not tree(project / "output")

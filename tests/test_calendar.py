@@ -51,7 +51,8 @@ def test_every_meeting_is_one_all_day_event_titled_like_its_document(sample_cale
     everything = events(sample_calendars["kalender/alle-moeder.ics"])
     assert len(everything) == len(meetings)
     for document in meetings.values():
-        uid = f"{document.date.isoformat()}-{document.path.name.split('_')[1]}-{document.kind.value}@implementeringsplan"
+        committee = document.path.name.split("_")[1]
+        uid = f"{document.date.isoformat()}-{committee}-{document.kind.value}@implementeringsplan"
         event = everything[uid]
         assert event["DTSTART"].dt == document.date and type(event["DTSTART"].dt) is date
         assert event["DTSTART"].params["VALUE"] == "DATE"

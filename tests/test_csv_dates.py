@@ -78,7 +78,8 @@ def test_two_numbers_are_not_a_date(text):
 
 
 def test_a_text_date_in_a_workbook_reads_like_a_date_cell(tmp_path):
-    rows = [("19-06-2017", "Status", "Orienteringssag", "KMB"), (datetime(2017, 6, 19), "Status", "Orienteringssag", "KMB")]
+    rows = [("19-06-2017", "Status", "Orienteringssag", "KMB"),
+            (datetime(2017, 6, 19), "Status", "Orienteringssag", "KMB")]
     plan = validate(read_workbook(write_xlsx(tmp_path / "plan_2017.xlsx", rows)))
     assert plan.activities[0].period == plan.activities[1].period
     assert plan.activities[0].period.label == "19. juni 2017"

@@ -11,7 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.app import CLICK_CATALOGUE, cli
+from pipeline.cli.app import cli
+from pipeline.cli.danish import CLICK_CATALOGUE
 
 from conftest import ROOT
 

@@ -36,8 +36,10 @@ from test_build import (
 from pipeline.cli.progress import Progress
 from pipeline.core.errors import os_reason
 from pipeline.core.files import atomic_write
-from pipeline.engine.build import Listener, build, document_states
+from pipeline.engine.build import build
+from pipeline.engine.listing import document_states
 from pipeline.engine.manifest import Manifest
+from pipeline.engine.options import Listener
 from pipeline.engine.report import Outcome
 from pipeline.render.parts import PartCache, _decode, _encode
 from pipeline.source.plans import load_plans, read_plan_files

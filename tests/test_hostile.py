@@ -53,7 +53,7 @@ def test_each_cap_is_raised_by_its_environment_variable(cap: limits.Limit, monke
 def test_a_cap_that_is_not_a_positive_whole_number_is_a_usage_error(text: str, monkeypatch) -> None:
     monkeypatch.setenv("PIPELINE_MAX_CELL", text)
     with pytest.raises(UsageError) as raised:
-        limits.CELL_CHARACTERS.value
+        _ = limits.CELL_CHARACTERS.value
     assert str(raised.value) == (f"Miljøvariablen PIPELINE_MAX_CELL skal være et helt tal større end 0 "
                                  f'(fx 10000), ikke "{text}".')
 

@@ -15,7 +15,7 @@ from docx.text.paragraph import Paragraph
 from pipeline.core.model import Document, DocumentKind
 from pipeline.documents.kinds import build_context
 from pipeline.documents.planning import plan_documents
-from pipeline.engine.build import FingerprintCache, fingerprint
+from pipeline.engine.fingerprint import FingerprintCache, fingerprint
 from pipeline.render.dispatch import render
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate

@@ -33,7 +33,7 @@ PDF = "oversigter/implementeringsplan_2017.pdf"
 HTML = "oversigter/implementeringsplan_2017.html"
 STATUS_HEADER = ("Dato", "Tema", "Aktivitet", "Deltagerkreds", "Status")
 
-# The sample's rows (shared/seed/ROWS.md) in date order (by start, then end), as (Dato,
+# The sample's rows (tools/make_sample_plan.py) in date order (by start, then end), as (Dato,
 # Deltagerkreds): the pair tells each row apart. Undated "Løbende" comes first.
 SAMPLE_ROWS = [
     ("Løbende", "Ledergrupper og personalegrupper"),
@@ -361,7 +361,7 @@ def test_a_stylesheet_link_to_the_web_fails_the_pdf(tmp_path: Path,
     link = '<meta charset="utf-8">\n<link rel="stylesheet" href="https://example.org/site.css">'
     page.write_text(page.read_text(encoding="utf-8").replace('<meta charset="utf-8">', link),
                     encoding="utf-8")
-    with pytest.raises(TemplateError, match="https://example.org/site.css.*afvist"):
+    with pytest.raises(TemplateError, match=r"https://example\.org/site\.css.*afvist"):
         render(sample_documents[PDF], templates)
 
 
@@ -620,7 +620,7 @@ def test_a_plan_up_to_the_threshold_is_laid_out_in_one_go(long_pdf: bytes, sampl
     for data in (long_pdf, sample_pdf):
         with pikepdf.open(BytesIO(data)) as pdf:
             assert not any(str(name).startswith(overview_parts.FOOTER)
-                           for page in pdf.pages for name in page.Resources.get("/XObject", {}).keys())
+                           for page in pdf.pages for name in page.Resources.get("/XObject", {}))
 
 
 def test_a_bad_chunk_setting_is_a_template_error(sample_documents: dict[str, Document],

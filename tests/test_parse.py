@@ -34,7 +34,7 @@ D = date
         ("Juni – september", D(2017, 6, 1), D(2017, 9, 30)),
         ("Efterår/Vinter", D(2017, 9, 1), D(2018, 2, 28)),
         ("2018", D(2018, 1, 1), D(2018, 12, 31)),
-        # ... and in SPEC.
+        # ... and the seasons the README's "Regnearket" section lists.
         ("Efterår", D(2017, 9, 1), D(2017, 11, 30)),
         ("Vinter", D(2017, 12, 1), D(2018, 2, 28)),
         ("Forår", D(2017, 3, 1), D(2017, 5, 31)),
@@ -78,13 +78,13 @@ def test_excel_date_cell_becomes_a_day_with_a_danish_label():
 
 @pytest.mark.parametrize("label", ["32. maj", "30. februar", "2017-02-30", "0. juni"])
 def test_impossible_dates_are_not_valid_dates(label):
-    with pytest.raises(Invalid, match="^er ikke en gyldig dato$"):
+    with pytest.raises(Invalid, match=r"^er ikke en gyldig dato$"):
         parse_period(label, 2017)
 
 
 @pytest.mark.parametrize("label", ["snart", "maj-snart", "Q3", "", "uge", "5. kvartal"])
 def test_unreadable_periods_say_what_to_write(label):
-    with pytest.raises(Invalid, match='skriv fx "8. maj"'):
+    with pytest.raises(Invalid, match=r'skriv fx "8\. maj"'):
         parse_period(label, 2017)
 
 
@@ -182,7 +182,7 @@ def test_status():
     assert parse_status("i gang") is Status.IN_PROGRESS
     assert parse_status("Gennemført") is Status.DONE
     assert parse_status("") is None
-    with pytest.raises(Invalid, match='er ikke en status .*"Planlagt"'):
+    with pytest.raises(Invalid, match=r'er ikke en status .*"Planlagt"'):
         parse_status("Færdig")
 
 

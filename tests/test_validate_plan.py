@@ -131,7 +131,8 @@ def test_two_rows_for_one_file_are_one_document(tmp_path):
 
 
 def test_two_plans_for_one_year_are_one_plan_too_many(tmp_path):
-    first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")])))
+    discussion = [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")]
+    first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", discussion)))
     second = validate(read_workbook(write_xlsx(tmp_path / "b_2017.xlsx", [("8. maj", "Tema", "Cykeltur", "Borgere")])))
     assert [str(problem) for problem in check_together([first, second])] == [
         "b_2017.xlsx: planen gælder 2017 ligesom a_2017.xlsx; der må kun være én plan pr. år – flyt den ene ud af "
@@ -139,7 +140,8 @@ def test_two_plans_for_one_year_are_one_plan_too_many(tmp_path):
 
 
 def test_two_plans_that_would_write_one_file_name_both_files_and_rows(tmp_path):
-    first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")])))
+    discussion = [("30. maj", "Tema", "Drøftelse: Hvad?", "BSU")]
+    first = validate(read_workbook(write_xlsx(tmp_path / "a_2017.xlsx", discussion)))
     second = validate(read_workbook(write_xlsx(
         tmp_path / "b_2018.xlsx", [("8. maj", "Tema", "Cykeltur", "Borgere"),
                                    ("30. maj 2017", "Tema", "Drøftelse: Hvem?", "BSU")])))

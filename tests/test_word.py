@@ -39,7 +39,8 @@ DISCUSSIONS = {
     "droeftelser/2017-05-30_BSU_droeftelse.docx": ("Børne- og Skoleudvalget", "tirsdag den 30. maj 2017 (uge 22)"),
     "droeftelser/2017-05-30_TMU_droeftelse.docx": ("Teknik- og Miljøudvalget", "tirsdag den 30. maj 2017 (uge 22)"),
     "droeftelser/2017-05-30_SSU_droeftelse.docx": ("Social- og Sundhedsudvalget", "tirsdag den 30. maj 2017 (uge 22)"),
-    "droeftelser/2017-06-06_EBU_droeftelse.docx": ("Erhvervs- og Beskæftigelsesudvalget", "tirsdag den 6. juni 2017 (uge 23)"),
+    "droeftelser/2017-06-06_EBU_droeftelse.docx": ("Erhvervs- og Beskæftigelsesudvalget",
+                                                   "tirsdag den 6. juni 2017 (uge 23)"),
     "droeftelser/2017-06-06_KFU_droeftelse.docx": ("Kultur- og Fritidsudvalget", "tirsdag den 6. juni 2017 (uge 23)"),
     "droeftelser/2017-06-13_OEKU_droeftelse.docx": ("Økonomiudvalget", "tirsdag den 13. juni 2017 (uge 24)"),
 }

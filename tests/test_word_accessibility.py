@@ -4,6 +4,7 @@ rows, no empty paragraphs used as spacing, and a text alternative for every pict
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import zipfile
 from datetime import date
@@ -13,7 +14,8 @@ import docx
 import pytest
 from lxml import etree
 
-from pipeline.engine.build import BuildOptions, build
+from pipeline.engine.build import build
+from pipeline.engine.options import BuildOptions
 from pipeline.render.word import _set_custom_properties
 
 from conftest import SAMPLE, TEMPLATES, write_xlsx
@@ -25,7 +27,7 @@ NS = {
     "cp": "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
     "vt": "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
 }
-W = "{%s}" % NS["w"]
+W = "{{{}}}".format(NS["w"])
 LANGUAGE = "da-DK"
 KINDS = {"orienteringssager": "Orienteringssag", "droeftelser": "Drøftelsessag"}
 COMMITTEES = {"KMB": "Kommunalbestyrelsen", "BSU": "Børne- og Skoleudvalget",
@@ -81,7 +83,7 @@ def custom_properties(path: Path) -> dict[str, str]:
     for prop in root.findall("cp:property", NS):
         assert prop.get("fmtid") == "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
         (value,) = list(prop)
-        assert value.tag.startswith("{%s}" % NS["vt"])
+        assert value.tag.startswith("{{{}}}".format(NS["vt"]))
         found[prop.get("name")] = value.text or ""
     pids = [int(prop.get("pid")) for prop in root.findall("cp:property", NS)]
     assert pids == list(range(2, 2 + len(pids)))  # Word's numbering: unique, from 2
@@ -157,7 +159,7 @@ def test_headings_are_real_heading_styles_in_order(built: Path) -> None:
         document = docx.Document(path)
         levels = [level for p in document.paragraphs if (level := heading_level(p)) is not None]
         assert levels and levels[0] == 1, path.name
-        for before, after in zip(levels, levels[1:]):
+        for before, after in itertools.pairwise(levels):
             assert after <= before + 1, (path.name, levels)  # no level skipped
         for level in set(levels):
             style = document.styles[f"Heading {level}"]
@@ -242,4 +244,4 @@ def test_a_templates_own_subject_and_custom_properties_are_kept(tmp_path: Path) 
     properties = custom_properties(path)
     assert properties["Afdeling"] == "Sekretariatet"
     assert properties["Udvalg"] == "Børne- og Skoleudvalget"
-    assert list(properties)[0] == "Afdeling"
+    assert next(iter(properties)) == "Afdeling"

@@ -1,4 +1,4 @@
-"""Write input/implementeringsplan_2017.xlsx: the 13 rows of Ballerup's 2017 plan (shared/seed/ROWS.md).
+"""Write input/implementeringsplan_2017.xlsx: the 13 rows of Ballerup's 2017 plan.
 
 The workbook belongs to the case officers once it is in input/; this script only exists so a
 maintainer can recreate the original sample. Run: .venv/bin/python tools/make_sample_plan.py

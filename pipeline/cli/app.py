@@ -6,7 +6,6 @@ them, never here, so `pipeline --help` starts at once.
 
 from __future__ import annotations
 
-import gettext
 import os
 import signal
 import sys
@@ -19,30 +18,10 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
+from pipeline.cli import danish
 from pipeline.core.errors import InputError, Interrupted, PipelineError, TemplateError
 
-CLICK_CATALOGUE = Path(__file__).with_name("locale")
-
-
-def _danish_click() -> None:
-    """Give Click's own messages ("No such command", "Try … for help") the Danish catalogue.
-
-    Click marks them with `from gettext import gettext as _`, which looks up the process-wide
-    default domain in the user's locale; a nightly cron job runs in the C locale, and binding the
-    default domain would reach every other library too. So Click's modules alone get a Danish
-    translation, whatever the locale. Must run before any option is declared: `click.Path`
-    translates its name ("file") when it is created.
-    """
-    translation = gettext.translation("click", CLICK_CATALOGUE, languages=["da"], fallback=True)
-    for name, module in list(sys.modules.items()):
-        if name == "click" or name.startswith("click."):
-            if getattr(module, "_", None) is gettext.gettext:
-                module._ = translation.gettext
-            if getattr(module, "ngettext", None) is gettext.ngettext:
-                module.ngettext = translation.ngettext
-
-
-_danish_click()
+danish.install_catalogue()  # before any option is declared (see danish.install_catalogue)
 
 NIGHTLY_WAIT = 600.0  # seconds a night run waits for another build before it gives up with code 3
 PLAN_ARGUMENT = click.argument("plans", nargs=-1, type=click.Path(path_type=Path), metavar="[PLAN]...")
@@ -61,42 +40,10 @@ VERBOSE_OPTION = click.option("-v", "--verbose", is_flag=True, expose_value=Fals
                               help="Vis teknisk fejlinfo, hvis der sker en uventet fejl.")
 
 
-class _DanishHelp(click.HelpFormatter):
-    """Click's help layout with Danish headings."""
-
-    HEADINGS = {"Options": "Tilvalg", "Commands": "Kommandoer", "Arguments": "Argumenter"}
-
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, "Brug: " if prefix is None else prefix)
-
-    def write_heading(self, heading: str) -> None:
-        super().write_heading(self.HEADINGS.get(heading, heading))
-
-
-class _Context(click.Context):
-    formatter_class = _DanishHelp
-
-
-class _DanishCommand(click.Command):
-    """A command whose help (headings and the --help option itself) is in Danish."""
-
-    context_class = _Context
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("options_metavar", "[TILVALG]")
-        super().__init__(*args, **kwargs)
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = "Vis denne hjælp og afslut."
-        return option
-
-
-class _Group(_DanishCommand, click.Group):
+class _Group(danish.DanishCommand, click.Group):
     """Turns the library's errors into a Danish message and an exit code, in one place."""
 
-    command_class = _DanishCommand
+    command_class = danish.DanishCommand
 
     def invoke(self, ctx: click.Context):
         try:
@@ -209,8 +156,8 @@ def build(ctx: click.Context, plans, output, templates, year, force, jobs, wait,
           log_file, today, reopen, nightly) -> None:
     """Byg alle dokumenter for planerne ind i outputmappen."""
     from pipeline.cli.progress import Progress
-    from pipeline.engine.build import BuildOptions
     from pipeline.engine.build import build as run_build
+    from pipeline.engine.options import BuildOptions
 
     ctx.meta["verbose"] = verbose
     if nightly:
@@ -284,7 +231,8 @@ def new_plan(year) -> None:
 @VERBOSE_OPTION
 def list_documents(plans, output, templates, year, today) -> None:
     """Vis de dokumenter, en kørsel vil lave eller fjerne, og om hvert er opdateret."""
-    from pipeline.engine.build import BuildOptions, document_states
+    from pipeline.engine.listing import document_states
+    from pipeline.engine.options import BuildOptions
 
     def warn(message: str) -> None:
         click.echo(f"Advarsel: {message}", err=True)
@@ -309,7 +257,7 @@ def accept(files, output, templates, year) -> None:
     ændres igen; så skrives en ny version ved siden af.
     """
     from pipeline.engine.accept import accept as run_accept
-    from pipeline.engine.build import BuildOptions
+    from pipeline.engine.options import BuildOptions
 
     for line in run_accept(tuple(files), BuildOptions(output=output, templates=templates, year=year)):
         click.echo(line)
@@ -326,7 +274,8 @@ def clean(output, today) -> None:
     bevares; kommandoen siger hvilke. (Det er det, `make clean` gør med outputmappen.)
     """
     from pipeline.engine.accept import clean as run_clean
-    from pipeline.engine.build import Rules, copenhagen_today
+    from pipeline.engine.options import copenhagen_today
+    from pipeline.engine.rules import Rules
 
     result = run_clean(output, Rules(today.date() if today else copenhagen_today()))
     click.echo(f"Slettet {len(result.removed)} fil(er), som pipelinen har skrevet.")

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from pipeline.core.errors import InputError, Interrupted, PipelineError, os_reason
 from pipeline.core.files import atomic_write
-from pipeline.engine.build import Listener
+from pipeline.engine.options import Listener
 from pipeline.engine.report import Outcome, Report
 
 LOG_LIMIT = 1_000_000  # bytes a log file may grow to before its oldest lines are dropped

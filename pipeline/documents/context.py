@@ -1,7 +1,7 @@
 """The variables a template may use, built from the typed records. This module is their only source.
 
 Names are Danish (in ASCII) because case officers read and edit the templates. The README's
-"Skabelonvariabler" section lists them; `tests/test_context.py` keeps the two in step.
+"Skabelonvariabler" section lists them; `tests/test_docs.py` keeps the two in step.
 Values are plain dicts, lists, strings and dates, so a template cannot reach the records.
 """
 
@@ -168,8 +168,8 @@ def discussion(document: Document, _row: RowMaker) -> Context:
 
 
 def overview(document: Document, row: RowMaker) -> Context:
-    # The timeline's geometry and the date groups are computed in pipeline.overview (pure
-    # Python; WeasyPrint is imported there only when rendering).
+    # The timeline's geometry and the date groups (pipeline.documents.overview) need Babel's month
+    # names: imported when an overview is made, so reading and checking a plan do without it.
     from pipeline.documents.overview import overview_variables
 
     return {

@@ -20,15 +20,11 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import UsageError, os_reason
 from pipeline.core.files import file_sha256, resolve
-from pipeline.engine.build import (
-    BuildOptions,
-    FingerprintCache,
-    OutputLock,
-    Rules,
-    document_path,
-    fingerprint,
-)
+from pipeline.engine.fingerprint import FingerprintCache, fingerprint
+from pipeline.engine.lock import OutputLock
 from pipeline.engine.manifest import FOLDER, Entry, Manifest, fence
+from pipeline.engine.options import BuildOptions
+from pipeline.engine.rules import Rules, document_path
 from pipeline.engine.status import PAGES
 from pipeline.source.plans import find_plans, load_plans, read_plan_files
 

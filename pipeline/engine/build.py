@@ -8,324 +8,33 @@ Nothing in the output folder is touched until every plan and template has been c
 
 from __future__ import annotations
 
-import enum
-import hashlib
-import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from pipeline import __version__
-from pipeline.core.errors import (
-    InputError,
-    LockedError,
-    OutputError,
-    Problem,
-    TemplateError,
-    UsageError,
-    os_reason,
-)
-from pipeline.core.files import (
-    OutputBudget,
-    atomic_write,
-    check_name,
-    file_sha256,
-    remove_leftovers,
-    resolve,
-    sha256,
-)
+from pipeline.core.errors import OutputError, os_reason
+from pipeline.core.files import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
 from pipeline.core.model import Document, DocumentKind, Plan
-from pipeline.documents import kinds
-from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, prepare_folder, state_path
-from pipeline.engine.report import Outcome, Report
-from pipeline.source.plans import INPUT, PlanFile, find_plans, load_plans, read_plan_files
+from pipeline.engine.fingerprint import FingerprintCache, bytes_fingerprint, fingerprint, inputs_hash
+from pipeline.engine.gather import calendars, plan_build
+from pipeline.engine.lock import OutputLock
+from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, state_path
+from pipeline.engine.options import BuildOptions, Listener
+from pipeline.engine.report import Failure, Outcome, Report
+from pipeline.engine.rules import Action, Rules, assess, check_owners, orphans, rules_for
+from pipeline.source.plans import PlanFile, find_plans, read_plan_files
 
 if TYPE_CHECKING:
     from pipeline.engine.changes import RowChange
     from pipeline.engine.status import Run
     from pipeline.engine.workers import Workers
+    from pipeline.render.parts import PartCache
 
 NEW_VERSION = " (ny version)"
 
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What `pipeline build` was asked to do."""
-
-    plans: tuple[Path, ...] = ()
-    output: Path = Path("output")
-    templates: Path = Path("templates")
-    year: int | None = None
-    force: bool = False
-    jobs: int = 1
-    wait: float = 5.0
-    today: date | None = None  # None: today in Copenhagen; documents of earlier meetings are closed
-    reopen: tuple[Path, ...] = ()  # closed documents to rebuild on purpose (`--reopen FILE`)
-
-    @property
-    def day(self) -> date:
-        """The day the build counts as today: meetings before it are held."""
-        return self.today or copenhagen_today()
-
-
-def copenhagen_today() -> date:
-    """Return today's date in Copenhagen (the municipality's day, whatever the server's zone)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/Copenhagen")).date()
-
-
-class Listener:
-    """Receives a build's progress; the CLI's `Progress` shows it. This one stays silent."""
-
-    def start(self, total: int) -> None:
-        """Called once the build knows what to render, before it renders or writes anything."""
-
-    def done(self, path: str, outcome: Outcome, note: str = "") -> None:
-        """Called as each file is written, kept, removed or fails."""
-
-    def warn(self, message: str) -> None:
-        """Called with a Danish warning (damaged bookkeeping set aside, a path refused)."""
-
-
-# --- Gathering (reads only) ----------------------------------------------------------------------
-
-def plan_build(options: BuildOptions, files: list[PlanFile]) -> tuple[list[Plan], list[Document]]:
-    """Return the plans and the documents they call for, with their templates checked."""
-    from pipeline.documents.planning import plan_documents
-
-    plans = load_plans(files, options.year)
-    documents = plan_documents(plans)
-    _check_paths(documents, options.output)
-    _check_templates(options.templates, {kinds.of(d.kind).template for d in documents})
-    return plans, documents
-
-
-def _check_paths(documents: list[Document], output: Path) -> None:
-    if output.exists() and not output.is_dir():
-        raise OutputError(f"Kan ikke skrive i outputmappen {output}: det er en fil, ikke en mappe.")
-    seen: dict[str, PurePosixPath] = {}
-    for document in documents:
-        for part in document.path.parts:  # where it lands on disk is checked as it is written
-            if (reason := check_name(part)) is not None:
-                raise OutputError(f'"{document.path}" kan ikke skrives: "{part}" {reason}')
-        other = seen.setdefault(str(document.path).casefold(), document.path)
-        if other != document.path:  # one file on a Windows share, which ignores case
-            raise OutputError(f'"{document.path}" og "{other}" bliver samme fil på et Windows-drev; '
-                              "giv udvalgene forskellige forkortelser")
-
-
-def _check_templates(templates: Path, names: set[str]) -> None:
-    from pipeline.render.lint.check import check_templates
-
-    missing = sorted(name for name in names if not (templates / name).is_file())
-    if missing:
-        raise TemplateError(f"Skabelonen {', '.join(missing)} findes ikke i mappen {templates}.")
-    if problems := check_templates(templates, sorted(names)):
-        raise TemplateError("Skabelonerne har fejl:\n" + "\n".join(problems))
-
-
-# --- Fingerprints ---------------------------------------------------------------------------------
-
-@dataclass
-class FingerprintCache:
-    """What fingerprinting the documents of one build computes once: template files' hashes
-    and each plan row's digest (a status report shows every row of the plan)."""
-
-    files: dict[Path, str] = field(default_factory=dict)
-    rows: dict[int, tuple[object, dict[str, str]]] = field(default_factory=dict)  # id(activity) → (it, digest)
-
-    def file(self, path: Path) -> str:
-        if path not in self.files:
-            self.files[path] = file_sha256(path) or "missing"
-        return self.files[path]
-
-    def row(self, activity: object) -> dict[str, str]:
-        """Return the row `activity` as templates see it (`context.row`), by its digest."""
-        from pipeline.documents.context import row
-
-        found = self.rows.get(id(activity))
-        if found is None:
-            found = self.rows[id(activity)] = (activity, {"row": _digest(row(activity))})
-        return found[1]
-
-
-def fingerprint(document: Document, templates: Path,
-                cache: FingerprintCache) -> tuple[str, dict[str, str]]:
-    """Return the hash of everything `document` is made from, and its parts (data, template, version).
-
-    The data part is the document's template context, each plan row in it by its own digest."""
-    from pipeline.documents.kinds import build_context
-    from pipeline.render.dispatch import template_files
-
-    data = _digest({"path": str(document.path), "context": build_context(document, cache.row)})
-    files = [(path.relative_to(templates).as_posix(), cache.file(path))
-             for path in template_files(document.kind, templates)]
-    parts = {"data": data, "template": sha256(json.dumps(files).encode()), "version": __version__}
-    return sha256(json.dumps(parts, sort_keys=True).encode()), parts
-
-
-def _digest(value: object) -> str:
-    return sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_value).encode("utf-8"))
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot fingerprint {type(value).__name__}")
-
-
-def inputs_hash(options: BuildOptions, files: list[PlanFile]) -> str:
-    """Return a hash of every input of a build (plan files' bytes, templates, version, options).
-
-    Computed without parsing a spreadsheet, so a build with nothing changed stops early.
-    """
-    digest = hashlib.sha256(f"{__version__}\n{options.year}\n".encode())
-    for file in sorted(files, key=lambda f: f.path):
-        digest.update(f"plan {file.path.resolve()} {sha256(file.data)}\n".encode())
-    if options.templates.is_dir():
-        for path in sorted(p for p in options.templates.rglob("*") if p.is_file()):
-            digest.update(f"template {path.relative_to(options.templates)} {file_sha256(path)}\n".encode())
-    return digest.hexdigest()
-
-
-# --- What to do with each document ---------------------------------------------------------------
-
-class Action(enum.Enum):
-    """What a build does with one planned document."""
-
-    SKIP = "skip"  # up to date
-    RENDER = "render"  # missing or stale, and the file is the pipeline's to replace
-    RENDER_BESIDE = "render beside"  # stale, but edited by hand: the new version goes beside it
-    KEEP_EDIT = "keep edit"  # edited by hand, and nothing newer to offer
-    CLOSED = "closed"  # its meeting is held: never rewritten, replaced or removed
-    REMOVE = "remove"  # no longer planned, written by the pipeline, unchanged: deleted
-    KEEP_ORPHAN = "keep orphan"  # no longer planned, but edited by hand: kept
-
-
-@dataclass(frozen=True)
-class DocumentState:
-    """A planned document, what a build will do with it, and why (`reason` and `note` are Danish)."""
-
-    path: str
-    action: Action
-    reason: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What decides a document's fate besides its fingerprint: the day, and what was asked for."""
-
-    today: date
-    force: bool = False
-    reopen: frozenset[str] = frozenset()  # document paths to rebuild although their meeting is held
-
-    def closed(self, path: str) -> bool:
-        """True for a document whose meeting was held before today, unless it is being reopened."""
-        from pipeline.documents.kinds import meeting_date
-
-        meeting = meeting_date(PurePosixPath(path))
-        return meeting is not None and meeting < self.today and path not in self.reopen
-
-
-_PARTS = (("data", "data"), ("template", "skabelon"), ("version", "pipeline-version"))
-
-
-def assess(path: str, digest: str, parts: dict[str, str], manifest: Manifest, rules: Rules,
-           data_note: str = "") -> DocumentState:
-    """Return what a build does with the planned file `path`, given its fingerprint and the manifest;
-    `data_note` says which plan rows changed (Danish), to name them when its data changed."""
-    target = manifest.output / path
-    entry = manifest.entries.get(path)
-    current = entry is not None and entry.fingerprint == digest and not rules.force
-    if rules.closed(path) and os.path.lexists(target):
-        return DocumentState(path, Action.CLOSED, _closed_reason(entry, target, parts))
-    if entry is not None and entry.matches(target):
-        if current:
-            return DocumentState(path, Action.SKIP, "opdateret")
-        if not entry.accepted:
-            return DocumentState(path, Action.RENDER, "ændret: " + ", ".join(_changed(entry, parts, data_note)))
-    elif not os.path.lexists(target):
-        return DocumentState(path, Action.RENDER, "ny" if entry is None else "filen mangler")
-    # Someone else's file (edited by hand, accepted, planted, or from before the manifest was lost).
-    sibling = next((p for p, e in manifest.entries.items()
-                    if e.new_version_of == path and e.fingerprint == digest and not rules.force
-                    and e.matches(manifest.output / p)), None)
-    kept = "godkendt version – bevares" if entry is not None and entry.accepted else "manuelt ændret – bevares"
-    if sibling:
-        return DocumentState(path, Action.KEEP_EDIT, kept, f"ny version: {sibling}")
-    if current:
-        return DocumentState(path, Action.KEEP_EDIT, kept, "manuelt ændret; dataene er uændrede")
-    if entry is None:
-        # Rendered, and adopted if it holds exactly those bytes; else the new version goes beside it.
-        return DocumentState(path, Action.RENDER_BESIDE, "findes, men er ikke skrevet af pipelinen – bevares")
-    return DocumentState(path, Action.RENDER_BESIDE, f"{kept}; ny version skrives ved siden af")
-
-
-def _changed(entry: Entry, parts: dict[str, str], data_note: str = "") -> list[str]:
-    """Return what changed since `entry` was written, in Danish (`data` or the changed rows, `skabelon`, …)."""
-    return [data_note if key == "data" and data_note else word
-            for key, word in _PARTS if entry.parts.get(key) != parts[key]] or ["genopbygges"]
-
-
-def _closed_reason(entry: Entry | None, target: Path, parts: dict[str, str]) -> str:
-    """Return why a held meeting's document stays as it is, and what has changed since."""
-    reason = "afsluttet – mødet er holdt"
-    if entry is None or not entry.matches(target):
-        return f"{reason}; filen er ikke pipelinens udgave (ændret i hånden)"
-    changed = [word for key, word in _PARTS if entry.parts.get(key) != parts[key]]
-    if changed:
-        return f"{reason}; {' og '.join(changed)} er ændret siden (genåbn med --reopen)"
-    return reason
-
-
-def assess_orphan(path: str, entry: Entry, manifest: Manifest, rules: Rules,
-                  planned: dict[str, Document]) -> DocumentState:
-    """Return what a build does with a file of the manifest that no planned document has."""
-    target = fence(manifest.output, path)
-    if target is None or not os.path.lexists(target):
-        return DocumentState(path, Action.REMOVE, "filen findes ikke længere")
-    if rules.closed(path):
-        return DocumentState(path, Action.CLOSED, "afsluttet – mødet er holdt; rækken er væk, filen bevares")
-    if entry.holds(target):
-        return DocumentState(path, Action.REMOVE, f"fjernes: {_removal_reason(path, entry, planned)}")
-    if entry.new_version_of in planned:
-        return DocumentState(path, Action.KEEP_ORPHAN, f"en tidligere ny version af {entry.new_version_of}, "
-                             "ændret i hånden – bevares (gør den gældende med »pipeline accept«)")
-    return DocumentState(path, Action.KEEP_ORPHAN, "rækken er væk, men filen er ændret i hånden – bevares")
-
-
-def _removal_reason(path: str, entry: Entry, planned: dict[str, Document]) -> str:
-    """Return why a file of ours is no longer planned: a moved meeting, another committee, a removed row."""
-    if entry.new_version_of is not None:
-        return f"ny version af {entry.new_version_of}, som der ikke længere er brug for"
-    folder, day, committee, kind = _name_parts(path)
-    if not kind:  # an overview, whose plan is gone, or a calendar, whose committee has no meetings left
-        return "ingen møder i planerne længere" if path.endswith(".ics") else "planen bygges ikke længere"
-    others = [_name_parts(other) + (other,) for other in planned if other != path]
-    moved = [other for f, d, c, k, other in others if (f, c, k) == (folder, committee, kind)]
-    if moved:
-        return f"mødet er flyttet ({', '.join(PurePosixPath(o).name for o in moved)})"
-    same_day = [other for f, d, c, k, other in others if (f, d, k) == (folder, day, kind)]
-    if same_day:
-        return f"udvalget er ændret ({', '.join(PurePosixPath(o).name for o in same_day)})"
-    return "rækken er fjernet fra planen"
-
-
-def _name_parts(path: str) -> tuple[str, str, str, str]:
-    """Return a document's folder, and the date, committee and kind its name holds ('' for an overview)."""
-    from pipeline.documents.kinds import name_parts
-
-    relative = PurePosixPath(path)
-    return (str(relative.parent), *name_parts(relative))
-
-
-# --- The build ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class _Job:
@@ -376,63 +85,12 @@ def _build(options: BuildOptions, listener: Listener, run: Run) -> Report:
 
     with Workers(options.jobs, early=_small_plans(files)) as workers:
         plans, documents = plan_build(options, files)
-        rules = _rules(options, documents)
+        rules = rules_for(options, documents)
         with OutputLock(options.output, options.wait, listener):
             remove_leftovers(options.output)
             manifest = Manifest.load(options.output, repair=True)
             check_owners(documents, manifest)
             return _Build(options, rules, manifest, listener, workers).run(documents, inputs, plans, run.started)
-
-
-def _rules(options: BuildOptions, documents: list[Document]) -> Rules:
-    """Return the build's rules, with `--reopen` files checked against the planned documents."""
-    rules = Rules(options.day, options.force)
-    planned = {str(d.path) for d in documents}
-    reopen = set()
-    for file in options.reopen:
-        path = document_path(file, options.output)
-        if path not in planned:
-            raise UsageError(f"--reopen {file}: filen er ikke et dokument, planen laver i {options.output}/.")
-        if not rules.closed(path):
-            raise UsageError(f"--reopen {file}: mødet er ikke holdt endnu, så dokumentet er ikke afsluttet; "
-                             "det bygges som alle andre.")
-        reopen.add(path)
-    return Rules(options.day, options.force, frozenset(reopen))
-
-
-def document_path(file: Path, output: Path) -> str:
-    """Return the path inside `output` (as the manifest writes it) of a file named on the command line:
-    `output/droeftelser/x.docx`, an absolute path, or `droeftelser/x.docx` relative to `output`."""
-    try:
-        return file.resolve().relative_to(output.resolve()).as_posix()
-    except ValueError:
-        return PurePosixPath(file.as_posix()).as_posix()
-
-
-def check_owners(documents: list[Document], manifest: Manifest) -> None:
-    """Raise InputError when a planned document's file belongs to another plan that is still in use."""
-    problems = []
-    for document in documents:
-        entry = manifest.entries.get(str(document.path))
-        owner = entry.plan if entry is not None else None
-        if owner and owner not in document.plans and (INPUT / owner).is_file():
-            problems.append(Problem(document.plans[0], f"giver filen {document.path}, som planen {owner} "
-                                    "allerede har skrevet; to planer må ikke give den samme fil"))
-    if problems:
-        raise InputError(problems)
-
-
-def calendars(documents: list[Document]) -> dict[str, bytes]:
-    """Return the meeting calendars of the planned documents (`kalender/BSU.ics`, …) by path."""
-    from pipeline.render.ics import calendar_files
-
-    return calendar_files(documents)
-
-
-def _fingerprint_of(data: bytes) -> tuple[str, dict[str, str]]:
-    """Return the fingerprint of a file made in this process from the plan alone: its bytes."""
-    parts = {"data": sha256(data), "template": "", "version": __version__}
-    return sha256(json.dumps(parts, sort_keys=True).encode()), parts
 
 
 def _small_plans(files: list[PlanFile]) -> bool:
@@ -458,37 +116,6 @@ def _unchanged_report(manifest: Manifest, listener: Listener) -> Report:
     return report
 
 
-class OutputLock:
-    """Holds an output folder's build lock; turns a timeout into LockedError (exit 3).
-
-    Whatever stands where the bookkeeping folder or the lock file should be, and is not one (a
-    link that could lead the lock to truncate a file elsewhere, a folder), is set aside first."""
-
-    def __init__(self, output: Path, wait: float, listener: Listener | None = None):
-        self.output, self.wait = output, wait
-        self.listener = listener or Listener()
-
-    def __enter__(self) -> None:
-        from filelock import FileLock, Timeout
-
-        try:
-            warnings = prepare_folder(self.output)
-            path, more = state_path(self.output, "build.lock")
-            for warning in warnings + more:
-                self.listener.warn(warning)
-            self.lock = FileLock(path, timeout=self.wait)
-            self.lock.acquire()
-        except Timeout:
-            seconds = f"{self.wait:g} sekund" + ("" if self.wait == 1 else "er")
-            raise LockedError(f"En anden kørsel bygger allerede i {self.output}/ "
-                              f"(ventede {seconds}). Prøv igen om lidt.") from None
-        except OSError as error:
-            raise OutputError(f"Kan ikke skrive i outputmappen {self.output}/: {os_reason(error)}.") from None
-
-    def __exit__(self, *exc_info) -> None:
-        self.lock.release()
-
-
 @dataclass
 class _Build:
     options: BuildOptions
@@ -502,14 +129,8 @@ class _Build:
     changes: list[RowChange] = field(default_factory=list)  # plan rows changed since the last build
 
     def run(self, documents: list[Document], inputs: str, plans: list[Plan], started: datetime) -> Report:
-        from pipeline.engine.changes import (
-            diff_plans,
-            load_snapshot,
-            plan_rows,
-            record_changes,
-            save_snapshot,
-        )
-        from pipeline.render.parts import PartCache
+        """Write what is stale, remove what is no longer planned, and keep the books."""
+        from pipeline.engine.changes import diff_plans, load_snapshot, plan_rows, record_changes
 
         for warning in self.manifest.warnings:
             self._warn(warning)
@@ -523,23 +144,38 @@ class _Build:
         made = []  # files made here from the plan alone: the calendars, which gather every plan's
         if not self.options.plans:  # meetings, so only a build of all of input/ makes them
             made = [(job, data) for path, data in calendars(documents).items()
-                    if (job := self._job(path, *_fingerprint_of(data), None))]
-        folder, warnings = state_path(self.options.output, "parts", folder=True)
-        for warning in warnings:
-            self._warn(warning)
-        cache = PartCache(folder, self.options.templates, read=not self.options.force)
+                    if (job := self._job(path, *bytes_fingerprint(data), None))]
+        cache = self._part_cache()
         self.listener.start(len(jobs) + len(made))
         for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates,
                                                      cache):
-            job = jobs[index]
-            if isinstance(result, bytes):
-                self._write(job, result)
+            if isinstance(result, Failure):
+                self._add(Outcome.FAILED, str(jobs[index].path), result.reason)
             else:
-                self._add(Outcome.FAILED, str(job.path), result)
+                self._write(jobs[index], result)
         for job, data in made:
             self._write(job, data)
         self._remove_orphans({str(d.path): d for d in documents})
         cache.prune({d.path.stem for d in documents if d.kind is DocumentKind.OVERVIEW})
+        self._keep_books(inputs, {**(previous if self.options.plans else {}), **rows})
+        for warning in record_changes(self.options.output, started, self.changes, self.report):
+            self._warn(warning)
+        return self.report
+
+    def _part_cache(self) -> PartCache:
+        """Return the cache of long overviews' laid-out parts (read only unless `--force`)."""
+        from pipeline.render.parts import PartCache
+
+        folder, warnings = state_path(self.options.output, "parts", folder=True)
+        for warning in warnings:
+            self._warn(warning)
+        return PartCache(folder, self.options.templates, read=not self.options.force)
+
+    def _keep_books(self, inputs: str, rows: dict) -> None:
+        """Save the manifest (with the inputs' hash only after a clean build, so the next one can
+        stop early) and the plans' rows, which the next build compares its rows with."""
+        from pipeline.engine.changes import save_snapshot
+
         clean = not self.report.files[Outcome.FAILED] and not self.report.files[Outcome.PRESERVED]
         self.manifest.inputs = inputs if clean else ""
         self.manifest.today = self.rules.today.isoformat()
@@ -549,13 +185,10 @@ class _Build:
             self._add(Outcome.FAILED, f"{FOLDER}/{MANIFEST}",
                       f"pipelinens bogføring kunne ikke gemmes: {os_reason(error)}; "
                       "de skrevne filer genkendes ved næste kørsel")
-        try:  # the rows this build saw, for the next build to compare with (other plans' rows kept)
-            save_snapshot(self.options.output, {**(previous if self.options.plans else {}), **rows})
+        try:
+            save_snapshot(self.options.output, rows)
         except OSError as error:
             self._warn(f"planernes rækker kunne ikke gemmes til næste sammenligning: {os_reason(error)}")
-        for warning in record_changes(self.options.output, started, self.changes, self.report):
-            self._warn(warning)
-        return self.report
 
     def _add(self, outcome: Outcome, path: str, note: str = "") -> None:
         self.report.add(outcome, path, note)
@@ -685,46 +318,3 @@ class _Build:
     def _in_scope(self, entry: Entry) -> bool:
         """True for a file this build may remove: of a plan it builds (any, when it builds input/)."""
         return not self.options.plans or entry.plan in {p.name for p in self.options.plans}
-
-
-def orphans(manifest: Manifest, rules: Rules, planned: dict[str, Document], keep: set[str],
-            in_scope: Callable[[Entry], bool]) -> list[tuple[str, DocumentState]]:
-    """Return each file of the manifest that no planned document keeps and that belongs to a plan
-    being built, with what happens to it."""
-    return [(path, assess_orphan(path, entry, manifest, rules, planned))
-            for path, entry in sorted(manifest.entries.items())
-            if path not in keep and in_scope(entry)]
-
-
-# --- Listing --------------------------------------------------------------------------------------
-
-def document_states(options: BuildOptions,
-                    warn: Callable[[str], None] = lambda message: None) -> list[DocumentState]:
-    """Return every document a build would produce or remove, and for each whether and why.
-
-    Reads only: damaged bookkeeping is passed to `warn`, not set aside."""
-    from pipeline.documents.planning import plan_documents
-    from pipeline.engine.changes import data_note, diff_plans, load_snapshot, plan_rows
-
-    plans = load_plans(read_plan_files(find_plans(options.plans)), options.year)
-    documents = plan_documents(plans)
-    rules = _rules(options, documents)
-    manifest = Manifest.load(options.output)
-    previous, warnings = load_snapshot(options.output)
-    for warning in manifest.warnings + warnings:
-        warn(warning)
-    check_owners(documents, manifest)
-    changes = diff_plans(previous, plan_rows(plans))
-    cache = FingerprintCache()
-    states = [assess(str(document.path), *fingerprint(document, options.templates, cache), manifest, rules,
-                     data_note(document, changes) if changes else "")
-              for document in documents]
-    if not options.plans:
-        states += [assess(path, *_fingerprint_of(data), manifest, rules)
-                   for path, data in calendars(documents).items()]
-    kept = {s.path for s in states if s.action in (Action.RENDER_BESIDE, Action.KEEP_EDIT, Action.CLOSED)}
-    keep = {s.path for s in states} | {p for p, e in manifest.entries.items() if e.new_version_of in kept}
-    names = {p.name for p in options.plans}
-    removed = orphans(manifest, rules, {str(d.path): d for d in documents}, keep,
-                      lambda entry: not options.plans or entry.plan in names)
-    return states + [state for _, state in removed if os.path.lexists(options.output / state.path)]

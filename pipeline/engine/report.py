@@ -41,3 +41,11 @@ class Report:
         """Return the one-line Danish summary: `Skrevet 3, uændret 5, fejlede 0, …`."""
         parts = [f"{outcome.value} {self.count(outcome)}" for outcome in Outcome]
         return "Resultat: " + ", ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a task returns instead of its result when it failed: the reason, in Danish, for the
+    build to report beside the document's name."""
+
+    reason: str

@@ -67,7 +67,7 @@ def table(headers: list[str], rows: list[list[str]], caption: str = "") -> list[
         first, *rest = row
         lines.append(f'<tr><th scope="row">{escape(first)}</th>'
                      + "".join(f"<td>{escape(cell)}</td>" for cell in rest) + "</tr>")
-    return lines + ["</tbody>", "</table>"]
+    return [*lines, "</tbody>", "</table>"]
 
 
 @dataclass
@@ -98,7 +98,8 @@ class Run:
         if isinstance(error, PipelineError):
             return "Stoppet: kørslen kunne ikke gennemføres. Ingen dokumenter er ændret."
         if isinstance(error, Interrupted):
-            return "Afbrudt undervejs. De filer, der nåede at blive skrevet, er hele; næste kørsel gør arbejdet færdigt."
+            return ("Afbrudt undervejs. De filer, der nåede at blive skrevet, er hele; "
+                    "næste kørsel gør arbejdet færdigt.")
         if error is not None:
             return "Stoppet af en uventet fejl i pipelinen. Kør igen med --verbose, og send teksten til udviklerne."
         if self.report and self.report.exit_code:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import PipelineError
 from pipeline.core.model import Document, DocumentKind
 from pipeline.documents import kinds
+from pipeline.engine.report import Failure
 
 if TYPE_CHECKING:
     from pipeline.render.parts import PartCache
@@ -74,8 +75,8 @@ class Workers:
         self.executor = None
 
     def render_all(self, documents: list[Document], templates: Path,
-                   cache: PartCache | None = None) -> Iterator[tuple[int, bytes | str]]:
-        """Yield (index into `documents`, the file's bytes or a Danish reason it failed) as each
+                   cache: PartCache | None = None) -> Iterator[tuple[int, bytes | Failure]]:
+        """Yield (index into `documents`, the file's bytes or the Failure that says why not) as each
         document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
         (an overview_parts.PartCache) keeps long overviews' laid-out parts between builds."""
         global _documents
@@ -180,7 +181,7 @@ class _Scheduler:
         heapq.heappush(self.queue, _Task(priority, next(self.counter), function,
                                          (reference, self.templates, *arguments), index, part))
 
-    def run(self) -> Iterator[tuple[int, bytes | str]]:
+    def run(self) -> Iterator[tuple[int, bytes | Failure]]:
         running: dict[Future[Any], _Task] = {}
         while self.queue or running:
             while self.queue and len(running) < self.slots:
@@ -190,12 +191,12 @@ class _Scheduler:
             for future in sorted(done, key=lambda f: running[f]):
                 yield from self.finished(running.pop(future), future.result())
 
-    def finished(self, task: _Task, result: Any) -> Iterator[tuple[int, bytes | str]]:
+    def finished(self, task: _Task, result: Any) -> Iterator[tuple[int, bytes | Failure]]:
         """Take a task's result; yield its document when that is done (or has failed)."""
         index = task.document
         if task.function is _render:
             yield index, result
-        elif isinstance(result, str):  # cutting the overview, or laying out a part, failed
+        elif isinstance(result, Failure):  # cutting the overview, or laying out a part, failed
             if task.function is _prepare or self.merges.pop(index, None) is not None:
                 self.queue = [t for t in self.queue if t.document != index]  # its other parts
                 heapq.heapify(self.queue)
@@ -208,7 +209,7 @@ class _Scheduler:
             merger.add(task.part, result)
             yield from self.merged(index)
 
-    def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | str]]:
+    def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | Failure]]:
         """Queue the parts of a long overview, except those the cache has already."""
         from pipeline.render.parts import Merger
 
@@ -226,7 +227,7 @@ class _Scheduler:
                 self.push(-1000, _layout, index, number, source, part=number)
         yield from self.merged(index)
 
-    def merged(self, index: int) -> Iterator[tuple[int, bytes | str]]:
+    def merged(self, index: int) -> Iterator[tuple[int, bytes | Failure]]:
         """Yield a long overview once all its parts are merged."""
         merger = self.merges[index]
         if not merger.complete:
@@ -256,7 +257,7 @@ def _document(reference: int | Document) -> Document:
     return _documents[reference] if isinstance(reference, int) else reference
 
 
-def _render(reference: int | Document, templates: Path) -> bytes | str:
+def _render(reference: int | Document, templates: Path) -> bytes | Failure:
     """Return a whole document's bytes, or the reason it could not be made."""
     from pipeline.render.dispatch import render
 
@@ -308,11 +309,14 @@ _busy = False  # True while this worker runs a task
 def _stop_worker(_number: int, _frame: Any) -> None:
     if _busy:
         raise _Stop  # unwinds the task; `_guarded` then ends the process
+    # Idle: what the last task left in reference cycles (a WeasyPrint font folder, removed in
+    # its __del__) is collected before the process ends without running any more Python.
+    gc.collect()
     os._exit(0)
 
 
 def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
-    """Return `function(*arguments)`, or a Danish reason why it failed (never raises)."""
+    """Return `function(*arguments)`, or the Failure that says why it failed (never raises)."""
     global _busy
     _busy = True
     try:
@@ -320,9 +324,9 @@ def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
     except _Stop:
         pass  # the build is stopping: end this worker below, once the task is let go of
     except PipelineError as error:
-        return str(error)
+        return Failure(str(error))
     except Exception as error:  # one bad document must not stop the others
-        return f"uventet fejl ({type(error).__name__}: {error})"
+        return Failure(f"uventet fejl ({type(error).__name__}: {error})")
     finally:
         _busy = False
     # Out of the except clause the traceback, and with it the task's frames, are gone; collected,

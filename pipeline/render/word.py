@@ -1,7 +1,7 @@
 """Render the Word documents (orienteringssag, drøftelsessag) from their docxtpl templates.
 
 docxtpl fills the template with the one strict, autoescaping environment from
-`pipeline.templating`, so spreadsheet text is always text. The document's metadata is set from
+`pipeline.render.templating`, so spreadsheet text is always text. The document's metadata is set from
 the data, never the clock, and the zip is written with fixed timestamps, so the same inputs give
 the same bytes.
 """

@@ -5,7 +5,7 @@ file, sheet, row, column and value), leaving the output folder as it was; or it 
 the text it lists comes out literally in the documents named. `tests/test_corpus.py` runs every
 case through the command line.
 
-Choices the corpus pins down (see also `pipeline/read.py`):
+Choices the corpus pins down (see also `pipeline/source/excel.py`):
 - Hidden rows are data; a hidden sheet is never the plan sheet (not even one named Plan), but a
   hidden `Udvalg` sheet is the committee register.
 - A cell merged over several rows counts in each row that has data of its own.
@@ -48,7 +48,7 @@ MEETING = ("19. juni", "Status på planen", "Orienteringssag", "KMB")
 DISCUSSION = ("30. maj", "Fortællinger", "Drøftelse: Hvilke fortællinger skal vi bruge?", "BSU")
 ACTIVITY = ("Juni – september", "Formidling", "Hjemmeside\nPresse", "Borgere")
 
-# Template code and markup that must come out as text, never evaluated (SPEC "Documents").
+# Template code and markup that must come out as text, never evaluated (README, "Regnearket").
 HOSTILE = ("{{ 7*7 }} {% for x in y %}{% endfor %} <script>alert(1)</script> "
            "<img src=file:///etc/passwd> </style> url(http://x) & \"citat\"")
 EMOJI_RTL = "Fællesskab 😀 👩‍👩‍👧 שלום עולם مرحبا بالعالم"
@@ -261,7 +261,8 @@ CASES: list[Case] = [
     Case("truncated_workbook", _truncated, lines=errors(
         f"{PLAN}: filen er beskadiget eller ufuldstændig (måske afbrudt under kopiering); gem den igen fra Excel")),
     Case("word_document_named_xlsx", _word_document, lines=errors(
-        f"{PLAN}: filen er ikke et Excel-regneark, selv om navnet ender på .xlsx; åbn den i Excel og gem den som .xlsx")),
+        f"{PLAN}: filen er ikke et Excel-regneark, selv om navnet ender på .xlsx; "
+        "åbn den i Excel og gem den som .xlsx")),
     Case("damaged_worksheet_xml", _damaged_sheet,
          prefixes=(f"Fejl: {PLAN}: filen kan ikke læses som Excel-regneark (",)),
     Case("zip_bomb", _zip_bomb, lines=errors(
