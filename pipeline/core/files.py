@@ -1,4 +1,4 @@
-"""Stage 5: put files into the output folder safely.
+"""Putting files into the output folder safely.
 
 Every path is fenced inside the output folder and portable to a Windows share; every file
 appears atomically (temporary file in the same folder, synced, then `os.replace`), so a run

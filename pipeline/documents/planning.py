@@ -1,4 +1,4 @@
-"""Stage 3: decide which documents the plans call for, with their fixed output paths (README, "Kom i gang")."""
+"""Deciding which documents the plans call for, with their fixed output paths (README, "Kom i gang")."""
 
 from __future__ import annotations
 

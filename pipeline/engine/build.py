@@ -19,7 +19,7 @@ from pipeline.core.errors import OutputError, os_reason
 from pipeline.core.files import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
 from pipeline.core.model import Document, DocumentKind, Plan
 from pipeline.engine.fingerprint import FingerprintCache, bytes_fingerprint, fingerprint, inputs_hash
-from pipeline.engine.gather import calendars, plan_build
+from pipeline.engine.gather import calendars, plan_build, record_templates_passed
 from pipeline.engine.lock import OutputLock
 from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, state_path
 from pipeline.engine.options import BuildOptions, Listener
@@ -189,6 +189,10 @@ class _Build:
             save_snapshot(self.options.output, rows)
         except OSError as error:
             self._warn(f"planernes rækker kunne ikke gemmes til næste sammenligning: {os_reason(error)}")
+        try:
+            record_templates_passed(self.options.output, self.options.templates)
+        except OSError:
+            pass  # the next build lints the templates again
 
     def _add(self, outcome: Outcome, path: str, note: str = "") -> None:
         self.report.add(outcome, path, note)

@@ -3,12 +3,16 @@ documents they call for, their paths and their templates."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path, PurePosixPath
 
+from pipeline import __version__
+from pipeline.core.digest import digest
 from pipeline.core.errors import OutputError, TemplateError
-from pipeline.core.files import check_name
+from pipeline.core.files import atomic_write, check_name, file_sha256
 from pipeline.core.model import Document, Plan
 from pipeline.documents import kinds
+from pipeline.engine.manifest import FOLDER
 from pipeline.engine.options import BuildOptions
 from pipeline.source.plans import PlanFile, load_plans
 
@@ -20,7 +24,7 @@ def plan_build(options: BuildOptions, files: list[PlanFile]) -> tuple[list[Plan]
     plans = load_plans(files, options.year)
     documents = plan_documents(plans)
     _check_paths(documents, options.output)
-    _check_templates(options.templates, {kinds.of(d.kind).template for d in documents})
+    _check_templates(options.templates, {kinds.of(d.kind).template for d in documents}, options.output)
     return plans, documents
 
 
@@ -38,14 +42,52 @@ def _check_paths(documents: list[Document], output: Path) -> None:
                               "giv udvalgene forskellige forkortelser")
 
 
-def _check_templates(templates: Path, names: set[str]) -> None:
-    from pipeline.render.lint.check import check_templates
-
+def _check_templates(templates: Path, names: set[str], output: Path) -> None:
+    """Lint the templates the documents need, unless these very templates passed before."""
     missing = sorted(name for name in names if not (templates / name).is_file())
     if missing:
         raise TemplateError(f"Skabelonen {', '.join(missing)} findes ikke i mappen {templates}.")
+    if templates_passed(output, templates):
+        return
+    from pipeline.render.lint.check import check_templates
+
     if problems := check_templates(templates, sorted(names)):
         raise TemplateError("Skabelonerne har fejl:\n" + "\n".join(problems))
+
+
+# --- Templates that passed the linter -------------------------------------------------------------
+# Linting costs about half a second (docxtpl reads every Word template), on every build that is
+# not a no-op. A build that wrote its documents records the key of the templates it checked; the
+# next build with the same templates, pipeline and libraries skips the linter. The record is in
+# the output folder, which is untrusted: it only ever skips a check, and a document that still
+# came out incomplete is caught when it is rendered (pipeline.render.word's render-time net).
+
+CHECKED = "skabeloner.json"
+
+
+def templates_key(templates: Path) -> str:
+    """Return the key of the templates folder as the linter saw it: every file's path and bytes,
+    the pipeline's version and the versions of the libraries the linter reads templates with."""
+    from importlib.metadata import version
+
+    files = sorted((p.relative_to(templates).as_posix(), file_sha256(p) or "")
+                   for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
+    return digest({"files": files, "pipeline": __version__,
+                   "libraries": [version(name) for name in ("docxtpl", "jinja2", "python-docx")]})
+
+
+def templates_passed(output: Path, templates: Path) -> bool:
+    """True when the record in `output` says these very templates passed the linter."""
+    try:
+        record = json.loads((output / FOLDER / CHECKED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("passed") == templates_key(templates)
+
+
+def record_templates_passed(output: Path, templates: Path) -> None:
+    """Record that the templates in `templates` passed the linter (called under the build lock)."""
+    atomic_write(output / FOLDER / CHECKED, json.dumps({"passed": templates_key(templates)}).encode())
 
 
 def calendars(documents: list[Document]) -> dict[str, bytes]:

@@ -1,4 +1,4 @@
-"""Stage 1: read a plan file (.xlsx or .csv) into plain tables of cells.
+"""Reading a plan file (.xlsx or .csv) into plain tables of cells.
 
 python-calamine reads workbooks (`pipeline.source.excel`) and pandas' parser reads CSV files
 (`pipeline.source.csvfile`): what leaves them is `Table`s of `str` and `date` cells with the row

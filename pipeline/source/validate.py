@@ -1,4 +1,4 @@
-"""Stage 2: turn a workbook's tables into a typed `Plan`, collecting every problem in one pass."""
+"""Turning a workbook's tables into a typed `Plan`, collecting every problem in one pass."""
 
 from __future__ import annotations
 
