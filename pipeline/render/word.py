@@ -236,7 +236,7 @@ def package_bytes(package: Any) -> bytes:
 
 def _failure(template: Path, error: JinjaError) -> str:
     """Return a Danish message for a template that cannot be filled, with the text near the fault."""
-    from pipeline.render.lint.check import describe_error
+    from pipeline.render.messages import describe_error
 
     message = f"{template.name}: skabelonen kan ikke udfyldes: {describe_error(error)}"
     nearby = " ".join(" ".join(getattr(error, "docx_context", None) or ()).split())

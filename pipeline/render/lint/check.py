@@ -44,7 +44,7 @@ from pipeline.render.lint.source import (
     shorten,
     text_source,
 )
-from pipeline.render.messages import SMART_QUOTES, describe_error, explain
+from pipeline.render.messages import SMART_QUOTES, explain
 from pipeline.render.templating import environment
 
 WORD_TEMPLATES = ("orienteringssag.docx", "droeftelse.docx")
@@ -762,6 +762,3 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, [str(k) for k in known], n=1, cutoff=0.6)
     return f'mente du "{close[0]}"?' if close else ""
 
-
-__all__ = ["HTML_TEMPLATE", "SMART_QUOTES", "WORD_TEMPLATES", "check_template",
-           "check_templates", "describe_error"]
