@@ -44,7 +44,7 @@ from pipeline.render.lint.source import (
     shorten,
     text_source,
 )
-from pipeline.render.messages import SMART_QUOTES, explain
+from pipeline.render.messages import SMART_QUOTES, explain, suggest
 from pipeline.render.templating import environment
 
 WORD_TEMPLATES = ("orienteringssag.docx", "droeftelse.docx")
@@ -432,7 +432,7 @@ class _Checker:
                 name = re.escape(node.name)
                 tag = locate(node.lineno, rf"\|\s*{name}\b|\bis\s+(?:not\s+)?{name}\b")
                 plural = "filtre" if what == "filter" else "tests"
-                self._unknown(source, tag, f'ukendt {what} "{node.name}"', _suggest(node.name, known)
+                self._unknown(source, tag, f'ukendt {what} "{node.name}"', suggest(node.name, known)
                               or f"se de mulige {plural} i README under Skabelonvariabler")
                 known[node.name] = _stand_in  # reported once; let the variable check below compile
         if self.context is None:
@@ -446,7 +446,7 @@ class _Checker:
         for name in sorted(undeclared - set(self.context) - set(env.globals)):
             line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), None)
             tag = locate(line, rf"(?<![\w.]){re.escape(name)}\b")
-            self._unknown(source, tag, f'ukendt variabel "{name}"', _suggest(name, self.context)
+            self._unknown(source, tag, f'ukendt variabel "{name}"', suggest(name, self.context)
                           or "se variablerne i README under Skabelonvariabler")
         for line, expression, name, known in list(_unknown_fields(tree, self.context)):
             tag = locate(line, rf"\.\s*{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"]\s*\]")
@@ -455,7 +455,7 @@ class _Checker:
                               f'gå listen igennem med en løkke, fx {{%p for x in {expression} %}} … '
                               f'{{{{ x.{name} }}}} … {{%p endfor %}}, eller vælg ét element: {expression}[0].{name}')
             else:
-                self._unknown(source, tag, f'"{expression}" har intet felt "{name}"', _suggest(name, known)
+                self._unknown(source, tag, f'"{expression}" har intet felt "{name}"', suggest(name, known)
                               or "se felterne i README under Skabelonvariabler")
 
     def _unknown(self, source: Source, tag: Tag | None, what: str, fix: str) -> None:
@@ -755,10 +755,4 @@ def _around(text: str, start: int, end: int, margin: int = 30) -> str:
     if end + margin < len(text):
         after = after.rsplit(" ", 1)[0].rstrip() + " …" if " " in after else " …"
     return " ".join((before + text[start:end] + after).split())
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    """Return `mente du "x"?` for the closest known name, or nothing when none is close."""
-    close = difflib.get_close_matches(name, [str(k) for k in known], n=1, cutoff=0.6)
-    return f'mente du "{close[0]}"?' if close else ""
 
