@@ -154,7 +154,8 @@ def fixed_headings(body: Any, headings: set[str]) -> list[str]:
 
     A heading counts when it has no tags and stands outside every block (`{%p if … %}` …).
     """
-    from pipeline.render.lint.source import TAG, closes_block, is_heading, opens_block
+    from pipeline.render.lint.model import TAG, closes_block, opens_block
+    from pipeline.render.lint.source import is_heading
 
     fixed, depth = [], 0
     for paragraph in body.iter(f"{_W}p"):
