@@ -31,6 +31,7 @@ from typing import Any
 from jinja2 import Environment
 from lxml import etree
 
+from pipeline.core.model import DocumentKind
 from pipeline.documents.kinds import KINDS, build_context
 from pipeline.documents.samples import sample_document
 from pipeline.render.lint.balance import check_balance
@@ -42,8 +43,9 @@ from pipeline.render.lint.structure import check_structure
 from pipeline.render.lint.tags import check_tags
 from pipeline.render.templating import environment
 
-WORD_TEMPLATES = ("orienteringssag.docx", "droeftelse.docx")
-HTML_TEMPLATE = "oversigt.html"
+# The templates checked by default, as the registry of document kinds names them.
+WORD_TEMPLATES = tuple(spec.template for spec in KINDS.values() if spec.renderer == "word")
+HTML_TEMPLATE = KINDS[DocumentKind.OVERVIEW].template
 
 
 def check_templates(templates: Path, names: Iterable[str] | None = None) -> list[str]:
