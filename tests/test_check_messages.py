@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from jinja2 import TemplateSyntaxError
 
 from pipeline.cli.app import cli
-from pipeline.render.lint.check import AUTOCORRECT, check_templates
+from pipeline.render.lint.check import check_templates
+from pipeline.render.lint.tags import AUTOCORRECT
 from pipeline.render.messages import explain
 from pipeline.render.templating import environment
 

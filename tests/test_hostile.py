@@ -18,7 +18,7 @@ from pipeline.core.files import MAX_NAME, OutputBudget, check_name, resolve
 from pipeline.core.model import DocumentKind
 from pipeline.documents.kinds import build_context
 from pipeline.documents.planning import plan_documents
-from pipeline.render.lint.check import describe_error as refusal
+from pipeline.render.messages import describe_error as refusal
 from pipeline.render.templating import environment
 from pipeline.render.word import render_docx
 from pipeline.source.read import read_workbook

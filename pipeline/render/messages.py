@@ -3,13 +3,17 @@
 Every message Jinja's lexer, parser, compiler and runtime can give for a template a person
 writes has a Danish counterpart here; anything unforeseen becomes a general Danish sentence,
 so no English reaches a case officer.
+
+Both stages that meet Jinja's errors use it: the renderers (`word.py`, `overview.py`) say why
+a document could not be filled in with `describe_error`, and the template linter (`lint/`)
+explains a syntax error with `explain` and offers the closest name with `suggest`.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from jinja2.exceptions import SecurityError, TemplateError
 
@@ -39,6 +43,12 @@ def token(description: str) -> str:
     return _TOKENS.get(description, f'"{description}"')
 
 
+def suggest(name: str, known: Iterable[object]) -> str:
+    """Return `mente du "x"?` for the known name closest to `name`, or "" when none is close."""
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=1, cutoff=0.6)
+    return f'mente du "{close[0]}"?' if close else ""
+
+
 _KNOWN_TAGS = ("if", "elif", "else", "endif", "for", "endfor", "set", "endset", "macro", "endmacro",
                "call", "endcall", "filter", "endfilter", "with", "endwith", "block", "endblock",
                "raw", "endraw", "autoescape", "endautoescape", "include", "import", "from", "extends")
@@ -51,9 +61,8 @@ def _unknown_tag(name: str) -> tuple[str, str]:
     if name in _KNOWN_TAGS:
         return (f'"{name}" står et sted, hvor der ikke er nogen blok at afslutte eller fortsætte',
                 "slet tagget, eller tilføj den manglende begyndelse ({%p if … %} eller {%p for … %})")
-    close = difflib.get_close_matches(name, _KNOWN_TAGS, n=1, cutoff=0.6)
-    return (f'ukendt tag "{name}"', f'mente du "{close[0]}"?' if close else
-            "kendte tags er bl.a. if, elif, else, endif, for, endfor og set")
+    return (f'ukendt tag "{name}"', suggest(name, _KNOWN_TAGS)
+            or "kendte tags er bl.a. if, elif, else, endif, for, endfor og set")
 
 
 def _unexpected(what: str) -> tuple[str, str]:

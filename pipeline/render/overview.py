@@ -167,7 +167,7 @@ def render_template(context: dict[str, Any], templates: Path) -> str:
         raise TemplateError(f'Skabelonen "{error.name or TEMPLATE}", linje {error.lineno}: '
                             f"{error.message}") from None
     except JinjaError as error:
-        from pipeline.render.lint.check import describe_error
+        from pipeline.render.messages import describe_error
 
         raise TemplateError(f'Skabelonen "{TEMPLATE}" kan ikke udfyldes: {describe_error(error)}') from None
 

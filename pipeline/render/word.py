@@ -154,7 +154,8 @@ def fixed_headings(body: Any, headings: set[str]) -> list[str]:
 
     A heading counts when it has no tags and stands outside every block (`{%p if … %}` …).
     """
-    from pipeline.render.lint.source import TAG, closes_block, is_heading, opens_block
+    from pipeline.render.lint.model import TAG, closes_block, opens_block
+    from pipeline.render.lint.source import is_heading
 
     fixed, depth = [], 0
     for paragraph in body.iter(f"{_W}p"):
@@ -236,7 +237,7 @@ def package_bytes(package: Any) -> bytes:
 
 def _failure(template: Path, error: JinjaError) -> str:
     """Return a Danish message for a template that cannot be filled, with the text near the fault."""
-    from pipeline.render.lint.check import describe_error
+    from pipeline.render.messages import describe_error
 
     message = f"{template.name}: skabelonen kan ikke udfyldes: {describe_error(error)}"
     nearby = " ".join(" ".join(getattr(error, "docx_context", None) or ()).split())

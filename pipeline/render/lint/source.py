@@ -5,11 +5,10 @@ paragraph keeps its text, where Word's runs split it and why (formatting, a book
 comment, a tracked change …), which of its text is a tracked change, and its place: the section
 heading above it and its paragraph number, or its table, row and column. Each part also carries
 the text Jinja really parses: docxtpl's `patch_xml` applied to it. An HTML template is one
-"paragraph" whose places are line numbers.
+"paragraph" whose places are line numbers. What it is all read into is in `model.py`.
 
 This module is the linter's one adapter to docxtpl (pinned in pyproject.toml): it calls
-`DocxTemplate.patch_xml` and mirrors the prefixes that method understands (`{%p`, `{%tr`,
-`{%tc`, `{%r`); `tests/test_check_structure.py` checks both against real templates.
+`DocxTemplate.patch_xml`; `tests/test_check_structure.py` checks it against real templates.
 """
 
 from __future__ import annotations
@@ -17,152 +16,15 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
 
+from pipeline.render.lint.model import SPLIT_CAUSES, Comment, Paragraph, Place, Source
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # The parts of a .docx docxtpl renders: body, headers, footers, footnotes.
 RENDERED_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes)\.xml")
-TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-OPENER = re.compile(r"\{\{|\{%|\{#")
-# docxtpl's prefixes: the tag stands for its whole paragraph, table row, table cell or run.
-# Like docxtpl, only `{%p ` with the letter right after `{%` and then a space counts.
-_PREFIXED = re.compile(r"\{([%{#])(tr|tc|p|r) ")
-_KEYWORD = re.compile(r"\{%[-+]?\s*(\w+)")
-# Jinja's tags that open a block closed by `end…` (`set` only without `=`).
-BLOCKS = frozenset({"for", "if", "macro", "call", "filter", "block", "with", "autoescape", "set"})
-
-
-def opens_block(keyword: str, tag: str) -> bool:
-    """True when a tag with `keyword` opens a block: `{% if x %}`, `{% set x %}` but not `{% set x = 1 %}`."""
-    return keyword in BLOCKS and not (keyword == "set" and "=" in tag)
-
-
-def closes_block(keyword: str) -> bool:
-    """True for `endif`, `endfor` and the other closing keywords."""
-    return keyword.startswith("end") and keyword[3:] in BLOCKS
-_HEADING_NAME = re.compile(r"(heading|overskrift)\s*\d", re.IGNORECASE)
-
-# Why Word stored a tag in several pieces, most useful explanation first.
-SPLIT_CAUSES = ("tracked", "comment", "field", "container", "bookmark", "format", "proof", "runs")
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where something is in a template, as a person finds it: heading, paragraph or table row, line."""
-
-    template: str
-    part: str = ""  # "", "sidehoved", "sidefod" or "fodnoter"
-    heading: str = ""  # the nearest section heading above
-    paragraph: int = 0  # paragraph number outside tables, counted from 1
-    table: int = 0
-    row: int = 0
-    column: int = 0
-    line: int = 0  # HTML templates
-
-    def __str__(self) -> str:
-        parts = [self.template]
-        if self.part:
-            parts.append(self.part)
-        if self.heading:
-            parts.append(f'under overskriften "{shorten(self.heading, 50)}"')
-        if self.table:
-            parts.append(f"tabel {self.table}, række {self.row}"
-                         + (f", kolonne {self.column}" if self.column > 1 else ""))
-        elif self.paragraph:
-            parts.append(f"afsnit {self.paragraph}")
-        elif self.line:
-            parts.append(f"linje {self.line}")
-        return ", ".join(parts)
-
-    @property
-    def spot(self) -> str:
-        """Return the place within its part, without the heading: `afsnit 3`, `tabel 1, række 2`."""
-        return str(replace(self, template="", part="", heading="")).lstrip(", ") or "øverst"
-
-
-@dataclass(frozen=True, eq=False)
-class Paragraph:
-    """A paragraph's text (for HTML: the whole file), where it is, and how Word stored it."""
-
-    text: str
-    place: Place
-    breaks: tuple[tuple[int, str], ...] = ()  # (offset, cause): one run's piece ends, the next begins
-    tracked: tuple[tuple[int, int, str], ...] = ()  # (start, end, "ins"/"del"): tracked changes
-    heading: bool = False
-    # Where the elements docxtpl's prefixes remove are (XPath in the part): the paragraph's
-    # parent (`p`), its table (`tr`), row (`tc`) and cell; "" outside a table.
-    container: str = ""
-    table: str = ""
-    row: str = ""
-    cell: str = ""
-    first_line: int = 0  # HTML: the line the text begins on
-    word: bool = True  # in a Word template, where docxtpl's prefixes apply
-
-    def place_at(self, offset: int) -> Place:
-        """Return the place of the character at `offset` (HTML: its line)."""
-        if not self.first_line:
-            return self.place
-        return replace(self.place, line=self.first_line + self.text.count("\n", 0, offset))
-
-
-@dataclass(frozen=True, eq=False)
-class Tag:
-    """One `{{ }}`, `{% %}` or `{# #}` as the user wrote it, in its paragraph."""
-
-    text: str
-    paragraph: Paragraph
-    start: int
-    end: int
-
-    @property
-    def place(self) -> Place:
-        return self.paragraph.place_at(self.start)
-
-    @property
-    def prefix(self) -> str:
-        """Return docxtpl's prefix: `p`, `tr`, `tc`, `r`, or "" for a plain tag."""
-        match = _PREFIXED.match(self.text) if self.paragraph.word else None
-        return match.group(2) if match else ""
-
-    @property
-    def inner(self) -> str:
-        """Return the tag without its prefix, as Jinja sees it: `{%p if x %}` → `{% if x %}`."""
-        prefix = self.prefix
-        return self.text[:2] + " " + self.text[3 + len(prefix):] if prefix else self.text
-
-    @property
-    def keyword(self) -> str:
-        """Return a block tag's keyword (`if`, `endfor`, `else` …), or "" for other tags."""
-        match = _KEYWORD.match(self.inner)
-        return match.group(1) if match else ""
-
-
-@dataclass(frozen=True, eq=False)
-class Source:
-    """One piece of a template that Jinja renders as a whole: a .docx part, or an HTML file."""
-
-    template: str  # the file name
-    part: str  # "" for the body or an HTML file; "sidehoved", "sidefod", "fodnoter"
-    paragraphs: tuple[Paragraph, ...]
-    jinja: str  # the text Jinja parses (for .docx: docxtpl's patched XML, one paragraph a line)
-    word: bool = True
-
-    @cached_property
-    def tags(self) -> tuple[Tag, ...]:
-        """Return every tag in document order."""
-        return tuple(Tag(match.group(), paragraph, match.start(), match.end())
-                     for paragraph in self.paragraphs for match in TAG.finditer(paragraph.text))
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A Word comment (margin note): its text and the place it is anchored."""
-
-    text: str
-    place: Place
 
 
 @dataclass
@@ -203,7 +65,8 @@ def docx_sources(path: Path) -> list[Source]:
                 seen[part] = seen.get(part, 0) + 1
                 if counts[part] > 1:
                     part = f"{part} {seen[part]}"
-            # The same preparation docxtpl makes before Jinja sees the part (see render_xml_part).
+            # What Jinja sees, prepared as docxtpl does: patch_xml, then each paragraph on a line of
+            # its own (`DocxTemplate.render_xml_part`), so Jinja's line numbers lead to paragraphs.
             jinja = patcher.patch_xml(etree.tostring(root, encoding="unicode"))
             jinja = re.sub(r"<w:p([ >])", r"\n<w:p\1", jinja)
             paragraphs = tuple(_paragraphs(root, Place(path.name, part), headings if not part else set()))
@@ -242,6 +105,9 @@ def _part_name(part: str) -> str:
         if part.startswith(prefix):
             return where
     return ""
+
+
+_HEADING_NAME = re.compile(r"(heading|overskrift)\s*\d", re.IGNORECASE)
 
 
 def heading_styles(package: zipfile.ZipFile) -> set[str]:
@@ -398,10 +264,3 @@ def text_source(path: Path) -> Source:
     text = path.read_text(encoding="utf-8")
     return Source(path.name, "", (Paragraph(text, Place(path.name), first_line=1, word=False),), text, word=False)
 
-
-# --- Text for messages ---------------------------------------------------------------------------
-
-def shorten(text: str, limit: int = 90) -> str:
-    """Return `text` on one line, cut to `limit` characters with `…`."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
