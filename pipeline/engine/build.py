@@ -508,7 +508,7 @@ class _Build:
             record_changes,
             save_snapshot,
         )
-        from pipeline.render.parts import PartCache
+        from pipeline.render.part_cache import PartCache
 
         for warning in self.manifest.warnings:
             self._warn(warning)

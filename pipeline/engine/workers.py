@@ -33,7 +33,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.model import Document, DocumentKind
 
 if TYPE_CHECKING:
-    from pipeline.render.parts import PartCache
+    from pipeline.render.part_cache import PartCache
 
 # Rough relative rendering cost of one task of each kind (for scheduling only).
 _COST = {DocumentKind.OVERVIEW: 100, DocumentKind.ORIENTATION: 10, DocumentKind.WEBPAGE: 2,
@@ -212,7 +212,7 @@ class _Scheduler:
 
     def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | str]]:
         """Queue the parts of a long overview, except those the cache has already."""
-        from pipeline.render.parts import Merger
+        from pipeline.render.pdf.merge import Merger
 
         document = self.documents[index]
         merger = self.merges[index] = Merger(document, self.root, split)
@@ -276,7 +276,7 @@ def _prepare(reference: int | Document, templates: Path) -> Any:
 
 def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
     """Return one laid-out part of a long overview (an overview_parts.Part), or why it failed."""
-    from pipeline.render.parts import layout_part
+    from pipeline.render.pdf.merge import layout_part
 
     year = _document(reference).year
     return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
