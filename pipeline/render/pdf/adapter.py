@@ -92,7 +92,7 @@ def tagged_objects(laid_out: Any) -> tuple[Any, list[BookmarkPage]]:
 def serialised_part(pdf: Any, bookmark_pages: list[BookmarkPage], *, first: bool) -> Part:
     """Return a part's PDF objects (from `tagged_objects`) as a Part, serialised for the merge;
     `first` keeps the catalog entries and XMP metadata the merged document takes from it."""
-    return _PartReader(pdf).part(bookmark_pages, first=first)
+    return _PartReader(pdf, first=first).part(bookmark_pages)
 
 
 def bookmark_tree(pages: list[BookmarkPage]) -> list[Any]:
@@ -167,10 +167,11 @@ def _highest_version(at_least: Callable[[int, int, int], Any]) -> tuple[int, int
 
 class _PartReader:
     """Turns one part's pydyf document into a Part: numbered locally, streams compressed, and
-    everything the merge does not change serialised."""
+    everything the merge does not change serialised. `first` keeps the catalog entries and
+    the XMP metadata, which the merged document takes from its first part."""
 
-    def __init__(self, pdf: Any):
-        self.pdf = pdf
+    def __init__(self, pdf: Any, *, first: bool):
+        self.pdf, self.first = pdf, first
         self.objects = objects = pdf.objects
         catalog = pdf.catalog
         tree_root = objects[_number(catalog["StructTreeRoot"])]
@@ -180,31 +181,32 @@ class _PartReader:
         resources = {_number(objects[n]["Resources"]) for n in self.page_numbers}
         assert len(resources) == 1, "WeasyPrint shares one /Resources among a document's pages"
         self.resources_number = resources.pop()
-        self.skipped = {catalog.number, pdf.pages.number, tree_root.number, self.document.number,
-                        self.parent_tree.number} | _outline_numbers(objects, catalog)
-
-    def part(self, bookmark_pages: list[BookmarkPage], *, first: bool) -> Part:
-        pdf, objects, catalog = self.pdf, self.objects, self.pdf.catalog
+        skipped = {catalog.number, pdf.pages.number, tree_root.number, self.document.number,
+                   self.parent_tree.number} | _outline_numbers(objects, catalog)
         if "Metadata" in catalog and not first:
-            self.skipped.add(_number(catalog["Metadata"]))
-        kept = [obj.number for obj in objects[1:] if obj.number not in self.skipped]
-        self.local = {number: index for index, number in enumerate(kept)}
+            skipped.add(_number(catalog["Metadata"]))
+        self.kept = [obj.number for obj in objects[1:] if obj.number not in skipped]
+        self.local = {number: index for index, number in enumerate(self.kept)}
         self.mapping = {number: marker(index) for number, index in self.local.items()}
         self.mapping[pdf.pages.number] = b"%d 0 R" % PAGES
         self.mapping[self.document.number] = b"%d 0 R" % DOCUMENT
+        self.keys: dict[int, int] = {}  # the parent tree's keys: WeasyPrint's → the part's 0, 1, …
+
+    def part(self, bookmark_pages: list[BookmarkPage]) -> Part:
+        pdf, objects = self.pdf, self.objects
         nums = self._parent_tree()
         for reference in self.document["K"]:
             objects[_number(reference)]["P"] = b"%d 0 R" % self.document.number  # renumbered below
         resources = self.fix(objects[self.resources_number])
         xobjects = resources.get("XObject", {})
-        part = Part(len(kept), [], [], [], [],
+        part = Part(len(self.kept), [], [], [], [],
                     (self.local[self.resources_number], _without(resources, "XObject"),
                      b"".join(b"/%s %s" % (_serialise(name), _serialise(value)) for name, value in xobjects.items())),
                     [self.fix(reference) for reference in self.document["K"]],
                     nums, bookmark_pages, {}, checked(_serialise(pdf.info)))
-        self._add_objects(part, kept)
-        if first:
-            part.catalog = {key: checked(_serialise(self.fix(value))) for key, value in catalog.items()
+        self._add_objects(part)
+        if self.first:
+            part.catalog = {key: checked(_serialise(self.fix(value))) for key, value in pdf.catalog.items()
                             if key not in ("Type", "Pages", "StructTreeRoot", "Outlines")}
         return part
 
@@ -214,7 +216,6 @@ class _PartReader:
     def _parent_tree(self) -> list[bytes]:
         """Return the parent tree's values; its keys (a page's /StructParents, an annotation's
         /StructParent) become 0, 1, … in order, kept in `self.keys`."""
-        self.keys: dict[int, int] = {}
         nums: list[bytes] = []
         tree = self.parent_tree["Nums"]
         for index in range(0, len(tree), 2):
@@ -222,10 +223,10 @@ class _PartReader:
             nums.append(checked(_serialise(self.fix(tree[index + 1]))))
         return nums
 
-    def _add_objects(self, part: Part, kept: list[int]) -> None:
+    def _add_objects(self, part: Part) -> None:
         """Add the kept objects to `part`: streams, keyed objects, the others, then the pages."""
         local, keys = self.local, self.keys
-        for number in kept:
+        for number in self.kept:
             obj = self.objects[number]
             if number in self.page_numbers or number == self.resources_number:
                 continue
