@@ -4,14 +4,14 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Touched after a successful install; pyproject.toml being newer means: install again.
+# Touched after a successful install; pyproject.toml or constraints.txt being newer means: install again.
 READY  := $(VENV)/.ready
 
 .PHONY: all build test lint bench nightly validate list check-templates clean
 
 all: build
 
-$(READY): pyproject.toml tools/setup.sh
+$(READY): pyproject.toml constraints.txt tools/setup.sh
 	@sh tools/setup.sh "$(PYTHON)" "$(VENV)"
 	@touch $@
 

@@ -41,7 +41,7 @@ from pipeline.engine.listing import document_states
 from pipeline.engine.manifest import Manifest
 from pipeline.engine.options import Listener
 from pipeline.engine.report import Outcome
-from pipeline.render.parts import PartCache, _decode, _encode
+from pipeline.render.part_cache import decode_part, encode_part
 from pipeline.source.plans import load_plans, read_plan_files
 
 from conftest import ROOT, SAMPLE
@@ -226,13 +226,13 @@ def test_every_single_byte_change_to_a_cached_part_is_a_miss(project, monkeypatc
     build(options(project))
     stored = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))[1]
     data, key = stored.read_bytes(), stored.stem
-    assert _decode(data, PartCache.FORMAT, key) is not None
+    assert decode_part(data, key) is not None
     header_end = _header_span(data)[1]
     positions = list(range(header_end)) + list(range(header_end, len(data), 97))
     for position in positions:
         changed = bytearray(data)
         changed[position] ^= 0x01
-        assert _decode(bytes(changed), PartCache.FORMAT, key) is None, position
+        assert decode_part(bytes(changed), key) is None, position
 
 
 def _header_span(data: bytes) -> tuple[int, int]:
@@ -263,8 +263,8 @@ def test_an_encoded_part_round_trips(project, monkeypatch):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
     build(options(project))
     stored = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))[0]
-    part = _decode(stored.read_bytes(), PartCache.FORMAT, stored.stem)
-    assert _encode(part, PartCache.FORMAT, stored.stem) == stored.read_bytes()
+    part = decode_part(stored.read_bytes(), stored.stem)
+    assert encode_part(part, stored.stem) == stored.read_bytes()
 
 
 # --- The plan, hashed as read --------------------------------------------------------------------

@@ -21,9 +21,10 @@ from pipeline.core.model import Document
 from pipeline.documents.overview import overview_variables, year_fraction
 from pipeline.documents.planning import plan_documents
 from pipeline.render import overview
-from pipeline.render import parts as overview_parts
 from pipeline.render.dispatch import render
-from pipeline.render.overview import template_fetcher
+from pipeline.render.pdf.sealed import template_fetcher
+from pipeline.render.pdf.split import split_html
+from pipeline.render.pdf.writer import FOOTER
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
 
@@ -495,7 +496,7 @@ def test_the_html_is_cut_into_parts_that_hold_every_row_once(split_documents: di
     from pipeline.render.overview import render_template
 
     whole = render_template(build_context(split_documents[PDF]), TEMPLATES)
-    parts = [lxml_html.document_fromstring(part) for part in overview_parts.split_html(whole, PART)]
+    parts = [lxml_html.document_fromstring(part) for part in split_html(whole, PART)]
     assert len(parts) >= 6
     assert len([p for p in parts if p.find(".//h1") is not None]) == 1  # the title block once
     table_rows, timeline_rows = [], []
@@ -546,7 +547,7 @@ def test_split_pdf_has_every_row_in_order_and_numbers_every_page(
 def test_split_pdf_draws_footers_as_artifacts_over_each_page(split_pdf: bytes) -> None:
     with pikepdf.open(BytesIO(split_pdf)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
-            name = f"{overview_parts.FOOTER}{number}"
+            name = f"{FOOTER}{number}"
             assert name in page.Resources.XObject
             content = b"".join(stream.read_bytes() for stream in page.Contents)
             assert content.count(b" Do") >= 1
@@ -619,7 +620,7 @@ def test_a_plan_up_to_the_threshold_is_laid_out_in_one_go(long_pdf: bytes, sampl
     assert overview.SPLIT_ABOVE > 120 and overview.PART_ROWS > 0
     for data in (long_pdf, sample_pdf):
         with pikepdf.open(BytesIO(data)) as pdf:
-            assert not any(str(name).startswith(overview_parts.FOOTER)
+            assert not any(str(name).startswith(FOOTER)
                            for page in pdf.pages for name in page.Resources.get("/XObject", {}))
 
 

@@ -32,8 +32,10 @@ echo "Installerer Python-pakker i $VENV"
 # not there) printing a line per package. The case officer can do nothing about either; a
 # failing install still prints pip's ERROR lines (and the backend's output) and stops here.
 # Editable on purpose: the installed command runs the working tree's code after a `git pull`.
+# -c constraints.txt: the exact versions the tests passed with (WeasyPrint and pydyf above all,
+# whose internals the PDF adapter uses); the file says how to refresh it.
 "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e '.[test]'
+"$VENV/bin/python" -m pip install -qq --disable-pip-version-check -c constraints.txt -e '.[test]'
 
 # -W error: WeasyPrint only warns when HarfBuzz-Subset is missing, and font subsetting then
 # takes another path; every machine should render the same way.

@@ -35,7 +35,7 @@ from pipeline.documents import kinds
 from pipeline.engine.report import Failure
 
 if TYPE_CHECKING:
-    from pipeline.render.parts import PartCache
+    from pipeline.render.part_cache import PartCache
 
 
 # Plans up to this size (the files' bytes; a few hundred rows, so the overview is laid out in
@@ -211,7 +211,7 @@ class _Scheduler:
 
     def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | Failure]]:
         """Queue the parts of a long overview, except those the cache has already."""
-        from pipeline.render.parts import Merger
+        from pipeline.render.pdf.merge import Merger
 
         document = self.documents[index]
         merger = self.merges[index] = Merger(document, self.root, split)
@@ -275,7 +275,7 @@ def _prepare(reference: int | Document, templates: Path) -> Any:
 
 def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
     """Return one laid-out part of a long overview (an overview_parts.Part), or why it failed."""
-    from pipeline.render.parts import layout_part
+    from pipeline.render.pdf.merge import layout_part
 
     year = _document(reference).year
     return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
