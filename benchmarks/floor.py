@@ -248,9 +248,9 @@ def pipeline_render_pdf(document, context: dict, templates: Path) -> bytes:
 
 def pdf_finisher():
     """Return the pipeline's WeasyPrint `finisher` for the overview (table header /Scope)."""
-    from pipeline.render.overview import _add_header_scopes
+    from pipeline.render.pdf.adapter import add_header_scopes
 
-    return _add_header_scopes
+    return add_header_scopes
 
 
 def worker_tasks_module():

@@ -41,7 +41,7 @@ from pipeline.engine.listing import document_states
 from pipeline.engine.manifest import Manifest
 from pipeline.engine.options import Listener
 from pipeline.engine.report import Outcome
-from pipeline.render.part_cache import decode_part, encode_part
+from pipeline.render.pdf.cache import decode_part, encode_part
 from pipeline.source.plans import load_plans, read_plan_files
 
 from conftest import ROOT, SAMPLE
@@ -361,6 +361,18 @@ def test_after_a_lost_manifest_with_changed_data_the_builds_settle(project):
 
 
 # --- Endings: signals, a full disk, closed pipes, odd plan paths ----------------------------------
+
+@pytest.mark.parametrize("chunk", ["", "3"])
+def test_a_finished_build_leaves_no_temporary_files(project, chunk):
+    """Workers keep their libraries' temporary files in a scratch folder they remove as they end."""
+    temporary = project / "tmp"
+    temporary.mkdir()
+    process = cli(project, "--jobs", "2",
+                  env={**os.environ, "TMPDIR": str(temporary), "PIPELINE_OVERVIEW_CHUNK": chunk})
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert list(temporary.iterdir()) == []
+
 
 @pytest.mark.parametrize("number, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_an_interrupted_build_ends_cleanly_with_its_own_exit_code(project, number, code):

@@ -16,7 +16,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from pipeline.core.errors import TemplateError
+from pipeline.core.errors import TemplateError, UsageError
 from pipeline.core.model import Document
 from pipeline.documents.overview import overview_variables, year_fraction
 from pipeline.documents.planning import plan_documents
@@ -624,11 +624,13 @@ def test_a_plan_up_to_the_threshold_is_laid_out_in_one_go(long_pdf: bytes, sampl
                            for page in pdf.pages for name in page.Resources.get("/XObject", {}))
 
 
-def test_a_bad_chunk_setting_is_a_template_error(sample_documents: dict[str, Document],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_chunk_setting_is_refused_like_any_cap(sample_documents: dict[str, Document],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(overview.CHUNK_VARIABLE, "mange")
-    with pytest.raises(TemplateError, match=overview.CHUNK_VARIABLE):
+    with pytest.raises(UsageError) as refused:
         render(sample_documents[PDF], TEMPLATES)
+    assert str(refused.value) == ('Miljøvariablen PIPELINE_OVERVIEW_CHUNK skal være et helt tal større end 0 '
+                                  '(fx 600), ikke "mange".')
 
 
 # --- Timeline geometry -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pipeline.documents.context import build_context
 from pipeline.documents.planning import plan_documents
 from pipeline.engine.build import build
 from pipeline.render.overview import prepare_split
-from pipeline.render.part_cache import PartCache, cache_salt, library_versions
+from pipeline.render.pdf.cache import PartCache, cache_salt, library_versions
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
 

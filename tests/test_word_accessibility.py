@@ -16,7 +16,7 @@ from lxml import etree
 
 from pipeline.engine.build import build
 from pipeline.engine.options import BuildOptions
-from pipeline.render.word import _set_custom_properties
+from pipeline.render.word import set_custom_properties
 
 from conftest import SAMPLE, TEMPLATES, write_xlsx
 
@@ -232,7 +232,7 @@ def test_a_templates_own_subject_and_custom_properties_are_kept(tmp_path: Path) 
     template = templates / "droeftelse.docx"
     edited = docx.Document(template)
     edited.core_properties.subject = ""
-    _set_custom_properties(edited.part.package, {"Afdeling": "Sekretariatet", "Udvalg": "gammel"})
+    set_custom_properties(edited.part.package, {"Afdeling": "Sekretariatet", "Udvalg": "gammel"})
     edited.save(template)
     (tmp_path / "input").mkdir()
     shutil.copy(SAMPLE, tmp_path / "input")

@@ -22,22 +22,30 @@ class Limit:
     @property
     def value(self) -> int:
         """Return the cap: the environment variable's whole number when set, else the default."""
-        text = os.environ.get(self.variable, "").strip()
-        if not text:
-            return self.default
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value < 1:  # a mistyped cap must not quietly become the default, nor refuse everything
-            raise UsageError(f"Miljøvariablen {self.variable} skal være et helt tal større end 0 "
-                             f'(fx {self.default}), ikke "{text}".')
-        return value
+        value = environment_number(self.variable, example=self.default)
+        return self.default if value is None else value
 
     def advice(self) -> str:
         """Return the Danish sentence that names the cap and how to raise it."""
         unit = f" {self.unit}" if self.unit else ""
         return f"grænsen er {number(self.value)}{unit} (sæt miljøvariablen {self.variable} for at hæve den)"
+
+
+def environment_number(variable: str, *, example: int) -> int | None:
+    """Return the whole number above 0 the environment variable `variable` is set to, or None when
+    it is not set; raise UsageError (naming it, with `example`) for anything else: a mistyped
+    setting must not quietly become the default, nor refuse everything."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"Miljøvariablen {variable} skal være et helt tal større end 0 (fx {example}), "
+                         f'ikke "{text}".')
+    return value
 
 
 def number(value: float, decimals: int = 0) -> str:

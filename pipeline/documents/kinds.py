@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from pipeline.core.danish import file_name_part
 from pipeline.core.model import Committee, Document, DocumentKind
@@ -102,3 +102,14 @@ def meeting_date(path: PurePosixPath) -> date | None:
         return date.fromisoformat(day) if day else None
     except ValueError:
         return None
+
+
+def template_files(kind: DocumentKind, templates: Path) -> list[Path]:
+    """Return the files in `templates` a document of `kind` is made from, in a stable order.
+
+    The build's fingerprints hash exactly these, so editing one rebuilds exactly its documents."""
+    files: list[Path] = []
+    for name in KINDS[kind].templates:
+        path = templates / name
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    return files

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pipeline.engine.changes import RowChange
     from pipeline.engine.status import Run
     from pipeline.engine.workers import Workers
-    from pipeline.render.part_cache import PartCache
+    from pipeline.render.pdf.cache import PartCache
 
 NEW_VERSION = " (ny version)"
 
@@ -164,7 +164,7 @@ class _Build:
 
     def _part_cache(self) -> PartCache:
         """Return the cache of long overviews' laid-out parts (read only unless `--force`)."""
-        from pipeline.render.part_cache import PartCache
+        from pipeline.render.pdf.cache import PartCache
 
         folder, warnings = state_path(self.options.output, "parts", folder=True)
         for warning in warnings:

@@ -47,8 +47,7 @@ def fingerprint(document: Document, templates: Path,
     """Return the hash of everything `document` is made from, and its parts (data, template, version).
 
     The data part is the document's template context, each plan row in it by its own digest."""
-    from pipeline.documents.kinds import build_context
-    from pipeline.render.dispatch import template_files
+    from pipeline.documents.kinds import build_context, template_files
 
     data = digest({"path": str(document.path), "context": build_context(document, cache.row)})
     files = [(path.relative_to(templates).as_posix(), cache.file(path))

@@ -1,8 +1,8 @@
 """Rendering a build's documents in worker processes, the longest work first.
 
 Each document is rendered whole by one worker, except a long overview PDF: a worker first
-cuts it into parts (`overview_parts.prepare`), the workers lay the parts out like any other
-task, and this process merges them in order as they come back (`overview_parts.Merger`). So
+cuts it into parts (`render/pdf/split.py`), the workers lay the parts out like any other
+task, and this process merges them in order as they come back (`render/pdf/merge.py`, `Merger`). So
 on a 10,000-row plan both cores lay out the overview, instead of one core laying out all of
 it while the other finishes the Word documents and waits.
 
@@ -21,8 +21,11 @@ import heapq
 import importlib
 import itertools
 import multiprocessing
+import multiprocessing.util
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -35,7 +38,7 @@ from pipeline.documents import kinds
 from pipeline.engine.report import Failure
 
 if TYPE_CHECKING:
-    from pipeline.render.part_cache import PartCache
+    from pipeline.render.pdf.cache import PartCache
 
 
 # Plans up to this size (the files' bytes; a few hundred rows, so the overview is laid out in
@@ -78,7 +81,7 @@ class Workers:
                    cache: PartCache | None = None) -> Iterator[tuple[int, bytes | Failure]]:
         """Yield (index into `documents`, the file's bytes or the Failure that says why not) as each
         document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
-        (an overview_parts.PartCache) keeps long overviews' laid-out parts between builds."""
+        (a `render.pdf.cache.PartCache`) keeps long overviews' laid-out parts between builds."""
         global _documents
         if self.count <= 1 or len(documents) <= 1:  # (early workers, if any, stay idle)
             yield from _Scheduler(documents, templates, _Inline(), 1, cache, by_index=False).run()
@@ -168,7 +171,7 @@ class _Scheduler:
         self.slots = workers + 1  # one task more than workers, so a worker never waits for the next
         self.queue: list[_Task] = []
         self.counter = itertools.count()
-        self.merges: dict[int, Any] = {}  # document index → its overview_parts.Merger
+        self.merges: dict[int, Any] = {}  # document index → its pdf.merge.Merger
         for index, document in enumerate(documents):
             if _splits(document):
                 self.push(-1000, _prepare, index)
@@ -265,7 +268,7 @@ def _render(reference: int | Document, templates: Path) -> bytes | Failure:
 
 
 def _prepare(reference: int | Document, templates: Path) -> Any:
-    """Return the parts of a long overview (an overview_parts.Split), or why they cannot be made."""
+    """Return the parts of a long overview (a pdf.split.Split), or why they cannot be made."""
     from pipeline.documents.kinds import build_context
     from pipeline.render.overview import prepare_split
 
@@ -274,7 +277,7 @@ def _prepare(reference: int | Document, templates: Path) -> Any:
 
 
 def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
-    """Return one laid-out part of a long overview (an overview_parts.Part), or why it failed."""
+    """Return one laid-out part of a long overview (a pdf.part.Part), or why it failed."""
     from pipeline.render.pdf.merge import layout_part
 
     year = _document(reference).year
@@ -289,14 +292,43 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     full collection walks a 10,000-row plan again and copies the pages it touches."""
     _die_with_parent(parent)
     # Ctrl-C in a terminal reaches every process of the build; the build (the parent) stops its
-    # workers itself. SIGTERM, which it stops them with, ends a task by unwinding it, so its
-    # temporary files go too, and an idle worker at once.
+    # workers itself. SIGTERM, which it stops them with, ends a task by unwinding it, and an
+    # idle worker at once; either way the worker's scratch folder goes with it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # until the scratch folder is known
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
+    _make_scratch()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     gc.freeze()
     for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
         _guarded(importlib.import_module, module)
+
+
+# The worker's own temporary folder: every temporary file of its libraries goes there (WeasyPrint's
+# font folders, the sealed fontconfig, ctypes' probes). Their cleanup can be cut short by a stop
+# arriving in the middle of it; the worker then removes the whole folder as it ends.
+_scratch: str | None = None
+
+
+def _make_scratch() -> None:
+    global _scratch
+    _scratch = tempfile.mkdtemp(prefix="pipeline-worker-")
+    tempfile.tempdir = _scratch
+    os.environ["TMPDIR"] = _scratch
+    # Run when the pool ends the worker normally (a forked worker runs these, not atexit's).
+    multiprocessing.util.Finalize(None, _remove_scratch, exitpriority=0)
+
+
+def _remove_scratch() -> None:
+    if _scratch is not None:
+        shutil.rmtree(_scratch, ignore_errors=True)
+
+
+def _exit() -> None:
+    """End this worker at once, its scratch folder removed."""
+    _remove_scratch()
+    os._exit(0)
 
 
 class _Stop(BaseException):
@@ -312,7 +344,7 @@ def _stop_worker(_number: int, _frame: Any) -> None:
     # Idle: what the last task left in reference cycles (a WeasyPrint font folder, removed in
     # its __del__) is collected before the process ends without running any more Python.
     gc.collect()
-    os._exit(0)
+    _exit()
 
 
 def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
@@ -330,9 +362,10 @@ def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
     finally:
         _busy = False
     # Out of the except clause the traceback, and with it the task's frames, are gone; collected,
-    # what they held cleans up after itself (WeasyPrint's font folder is removed in __del__).
+    # what they held cleans up after itself (WeasyPrint's font folder is removed in __del__), and
+    # what a cleanup cut short left goes with the scratch folder.
     gc.collect()
-    os._exit(0)
+    _exit()
 
 
 def _die_with_parent(parent: int) -> None:

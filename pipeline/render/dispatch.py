@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.model import Document, DocumentKind
+from pipeline.core.model import Document
 from pipeline.documents import kinds
 
 Renderer = Callable[[Document, dict[str, Any], Path], bytes]
@@ -41,14 +41,3 @@ RENDERERS: dict[str, Renderer] = {"word": _word, "pdf": _pdf, "html": _html}
 def render(document: Document, templates: Path) -> bytes:
     """Return the finished file for `document`, rendered from the templates in `templates`."""
     return RENDERERS[kinds.of(document.kind).renderer](document, kinds.build_context(document), templates)
-
-
-def template_files(kind: DocumentKind, templates: Path) -> list[Path]:
-    """Return the files in `templates` a document of `kind` is made from, in a stable order.
-
-    The build's fingerprints hash exactly these, so editing one rebuilds exactly its documents."""
-    files: list[Path] = []
-    for name in kinds.of(kind).templates:
-        path = templates / name
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
-    return files

@@ -1,4 +1,4 @@
-"""Stage 4 for the overview: the whole plan as an accessible PDF and as a web page.
+"""The overview: the whole plan as an accessible PDF and as a web page.
 
 Both come from one Jinja template, `templates/oversigt.html`, which includes `oversigt.css`;
 the PDF also loads the one font family in `templates/fonts/` through `@font-face`. The web page
@@ -13,11 +13,11 @@ in one go for a plan of up to SPLIT_ABOVE rows, else in parts merged into one fi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import TemplateError
+from pipeline.core.limits import environment_number
 from pipeline.core.model import Document
 from pipeline.render.pdf import adapter
 from pipeline.render.pdf.merge import render_split
@@ -67,16 +67,8 @@ def prepare_split(document: Document, context: dict[str, Any], templates: Path) 
 
 def _split_settings() -> tuple[int, int]:
     """Return (split above how many rows, rows per part): the constants, or N and N from the environment."""
-    value = os.environ.get(CHUNK_VARIABLE, "").strip()
-    if not value:
-        return SPLIT_ABOVE, PART_ROWS
-    try:
-        rows = int(value)
-    except ValueError:
-        rows = 0
-    if rows < 1:
-        raise TemplateError(f"Miljøvariablen {CHUNK_VARIABLE} skal være et positivt heltal, ikke {value!r}")
-    return rows, rows
+    rows = environment_number(CHUNK_VARIABLE, example=PART_ROWS)
+    return (SPLIT_ABOVE, PART_ROWS) if rows is None else (rows, rows)
 
 
 def render_template(context: dict[str, Any], templates: Path) -> str:

@@ -61,7 +61,7 @@ def render_docx(document: Document, context: dict[str, Any], template: Path) -> 
     if missing := missing_from(template, filled.docx):
         raise TemplateError(_incomplete(template, missing))
     _set_properties(filled.docx.core_properties, document, context)
-    _set_custom_properties(filled.docx.part.package, custom_properties(document, context))
+    set_custom_properties(filled.docx.part.package, custom_properties(document, context))
     data = package_bytes(filled.docx.part.package)
     if broken := invalid_parts(data):
         raise TemplateError(_incomplete(template, [f"{name} er ikke gyldig XML" for name in broken], broken=True))
@@ -275,7 +275,7 @@ def custom_properties(document: Document, context: dict[str, Any]) -> dict[str, 
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _set_custom_properties(package: Any, values: dict[str, str | date]) -> None:
+def set_custom_properties(package: Any, values: dict[str, str | date]) -> None:
     """Write `values` into the package's custom properties (docProps/custom.xml), keeping any
     other property the template has; the part is created when the template has none."""
     from docx.opc.constants import RELATIONSHIP_TYPE

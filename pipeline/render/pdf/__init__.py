@@ -10,5 +10,6 @@ Who owns what, in the order a long overview passes through them:
 - `writer` (with `syntax`): the streaming writer of the merged file, on bytes only;
 - `merge`: the steps together (`layout_part` in any process, `Merger` in one).
 
-The part cache (`pipeline.render.part_cache`) keeps laid-out parts between builds.
+- `cache`: the part cache, which keeps laid-out parts between builds, keyed by every version
+  that shapes their bytes.
 """

@@ -10,9 +10,6 @@ Parts are stored as plain data (`encode_part`: a JSON header and a blob of bytes
 pickled: the output folder is shared, and a planted file must not be able to run code. A file
 that does not decode, a link, or a record (header and blob) that does not match its hash and
 key, is a miss.
-
-This module sits beside `pipeline.render.pdf`, not in it: the key needs the overview's template
-files (`pipeline.render.dispatch`), and the PDF package must not depend on what dispatches to it.
 """
 
 from __future__ import annotations
@@ -43,7 +40,7 @@ def cache_salt(templates: Path, versions: Mapping[str, str]) -> bytes:
     `library_versions` gives them) and the overview's template files (names and contents)."""
     from pipeline.core.files import file_sha256
     from pipeline.core.model import DocumentKind
-    from pipeline.render.dispatch import template_files
+    from pipeline.documents.kinds import template_files
 
     files = [(path.relative_to(templates).as_posix(), file_sha256(path))
              for path in template_files(DocumentKind.OVERVIEW, templates)]
