@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_build import PDF, options
 
-from pipeline.documents.context import build_context
+from pipeline.documents.kinds import build_context
 from pipeline.documents.planning import plan_documents
 from pipeline.engine.build import build
 from pipeline.render.overview import prepare_split
