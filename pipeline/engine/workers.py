@@ -25,6 +25,7 @@ import multiprocessing.util
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -298,6 +299,7 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
+    sys.unraisablehook = _unraisable
     _make_scratch()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     gc.freeze()
@@ -345,6 +347,14 @@ def _stop_worker(_number: int, _frame: Any) -> None:
     # its __del__) is collected before the process ends without running any more Python.
     gc.collect()
     _exit()
+
+
+def _unraisable(info: Any) -> None:
+    """A stop that lands in code whose exceptions Python cannot pass on (a weakref callback
+    while a module is imported) ends the worker there, instead of being printed and lost."""
+    if isinstance(info.exc_value, _Stop):
+        _exit()
+    sys.__unraisablehook__(info)
 
 
 def _guarded(function: Callable[..., Any], *arguments: Any) -> Any:
