@@ -7,12 +7,11 @@ parts, so `list` can say which of them changed.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.core.digest import digest
+from pipeline.core.digest import digest, every_file, file_entries
 from pipeline.core.files import file_sha256, sha256
 from pipeline.core.model import Document
 from pipeline.engine.options import BuildOptions
@@ -28,6 +27,7 @@ class FingerprintCache:
     rows: dict[int, tuple[object, dict[str, str]]] = field(default_factory=dict)  # id(activity) → (it, digest)
 
     def file(self, path: Path) -> str:
+        """Return the SHA-256 of a template file, hashed once per build ("missing" for none)."""
         if path not in self.files:
             self.files[path] = file_sha256(path) or "missing"
         return self.files[path]
@@ -50,8 +50,7 @@ def fingerprint(document: Document, templates: Path,
     from pipeline.documents.kinds import build_context, template_files
 
     data = digest({"path": str(document.path), "context": build_context(document, cache.row)})
-    files = [(path.relative_to(templates).as_posix(), cache.file(path))
-             for path in template_files(document.kind, templates)]
+    files = file_entries(templates, template_files(document.kind, templates), cache.file)
     return key({"data": data, "template": digest(files)})
 
 
@@ -72,11 +71,7 @@ def inputs_hash(options: BuildOptions, files: list[PlanFile]) -> str:
     """Return a hash of every input of a build (plan files' bytes, templates, version, options).
 
     Computed without parsing a spreadsheet, so a build with nothing changed stops early.
-    """  # a running hash: a 10,000-file template folder need not be held as one value
-    digest = hashlib.sha256(f"{__version__}\n{options.year}\n".encode())
-    for file in sorted(files, key=lambda f: f.path):
-        digest.update(f"plan {file.path.resolve()} {sha256(file.data)}\n".encode())
-    if options.templates.is_dir():
-        for path in sorted(p for p in options.templates.rglob("*") if p.is_file()):
-            digest.update(f"template {path.relative_to(options.templates)} {file_sha256(path)}\n".encode())
-    return digest.hexdigest()
+    """
+    plans = sorted((str(file.path.resolve()), sha256(file.data)) for file in files)
+    return digest({"version": __version__, "year": options.year, "plans": plans,
+                   "templates": file_entries(options.templates, every_file(options.templates))})

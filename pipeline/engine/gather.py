@@ -7,9 +7,9 @@ import json
 from pathlib import Path, PurePosixPath
 
 from pipeline import __version__
-from pipeline.core.digest import digest
+from pipeline.core.digest import digest, every_file, file_entries, package_versions
 from pipeline.core.errors import OutputError, TemplateError
-from pipeline.core.files import atomic_write, check_name, file_sha256
+from pipeline.core.files import atomic_write, check_name
 from pipeline.core.model import Document, Plan
 from pipeline.documents import kinds
 from pipeline.engine.manifest import FOLDER
@@ -68,12 +68,8 @@ CHECKED = "skabeloner.json"
 def templates_key(templates: Path) -> str:
     """Return the key of the templates folder as the linter saw it: every file's path and bytes,
     the pipeline's version and the versions of the libraries the linter reads templates with."""
-    from importlib.metadata import version
-
-    files = sorted((p.relative_to(templates).as_posix(), file_sha256(p) or "")
-                   for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
-    return digest({"files": files, "pipeline": __version__,
-                   "libraries": [version(name) for name in ("docxtpl", "jinja2", "python-docx")]})
+    return digest({"files": file_entries(templates, every_file(templates)), "pipeline": __version__,
+                   "libraries": package_versions("docxtpl", "jinja2", "python-docx")})
 
 
 def templates_passed(output: Path, templates: Path) -> bool:

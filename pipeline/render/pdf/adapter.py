@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable
-from importlib.metadata import version
 from typing import Any
 
 import pydyf
 
+from pipeline.core.digest import package_versions
 from pipeline.render.pdf.part import DOCUMENT, PAGES, BookmarkPage, Footers, Part, checked, marker
 
 PDF_VARIANT = "pdf/ua-1"
@@ -138,7 +138,7 @@ def library_versions() -> dict[str, str]:
     fontTools (the packages), Pango (layout) and HarfBuzz (shaping, font subsets)."""
     from weasyprint.text.ffi import harfbuzz, harfbuzz_subset, pango
 
-    versions = {name: version(name) for name in PACKAGES}
+    versions = package_versions(*PACKAGES)
     versions["pango"] = str(pango.pango_version())
     found = _highest_version(harfbuzz.hb_version_atleast)
     versions["harfbuzz"] = ".".join(map(str, found)) + ("" if harfbuzz_subset else " without subset")

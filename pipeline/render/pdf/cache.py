@@ -38,13 +38,12 @@ def library_versions() -> dict[str, str]:
 def cache_salt(templates: Path, versions: Mapping[str, str]) -> bytes:
     """Return what every part's cache key hashes: the record format, `versions` (by name, as
     `library_versions` gives them) and the overview's template files (names and contents)."""
-    from pipeline.core.files import file_sha256
+    from pipeline.core.digest import digest, file_entries
     from pipeline.core.model import DocumentKind
     from pipeline.documents.kinds import template_files
 
-    files = [(path.relative_to(templates).as_posix(), file_sha256(path))
-             for path in template_files(DocumentKind.OVERVIEW, templates)]
-    return json.dumps([FORMAT.decode(), sorted(versions.items()), files]).encode()
+    files = file_entries(templates, template_files(DocumentKind.OVERVIEW, templates))
+    return digest([FORMAT.decode(), sorted(versions.items()), files]).encode()
 
 
 class PartCache:
