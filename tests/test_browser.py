@@ -153,8 +153,23 @@ def status_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def lanes_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The status plan's page with its timeline drawn as one lane per theme (a long plan's)."""
+    from pipeline.documents import overview as variables
+
+    folder = tmp_path_factory.mktemp("web-lanes")
+    documents = overview_of(write_xlsx(folder / "implementeringsplan_2017.xlsx", STATUS_ROWS,
+                                       header=STATUS_HEADER))
+    path = folder / "implementeringsplan_2017.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(variables, "LANES_ABOVE", 5)
+        path.write_bytes(render(documents[HTML], TEMPLATES))
+    return path
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("page", ["sample_page", "status_page"])
+@pytest.mark.parametrize("page", ["sample_page", "status_page", "lanes_page"])
 def test_axe_finds_no_wcag_violation(browser, axe: str, page: str, width: int,
                                      request: pytest.FixtureRequest, tmp_path: Path) -> None:
     open_page(browser, request.getfixturevalue(page), width)
@@ -166,8 +181,10 @@ def test_axe_finds_no_wcag_violation(browser, axe: str, page: str, width: int,
 
 
 @pytest.mark.parametrize("width", [320, 400, 640, 1024, 1025, 1280])
-def test_page_reflows_without_horizontal_scrolling(browser, sample_page: Path, width: int) -> None:
-    open_page(browser, sample_page, width)
+@pytest.mark.parametrize("page", ["sample_page", "lanes_page"])
+def test_page_reflows_without_horizontal_scrolling(browser, page: str, width: int,
+                                                   request: pytest.FixtureRequest) -> None:
+    open_page(browser, request.getfixturevalue(page), width)
     page_width, visible = browser.execute_script(
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert page_width <= visible, f"the page is {page_width} px wide in a {visible} px window"

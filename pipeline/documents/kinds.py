@@ -41,7 +41,7 @@ class Kind:
         return self.templates[0]
 
 
-_OVERVIEW_FILES = ("oversigt.html", "oversigt.css", "fonts")
+_OVERVIEW_FILES = ("oversigt.html", "oversigt.css", "oversigt-temaspor.css", "fonts")
 
 KINDS: dict[DocumentKind, Kind] = {
     DocumentKind.ORIENTATION: Kind("Orienteringssag", ("orienteringssag.docx",), "orienteringssager",

@@ -23,6 +23,14 @@ ACTIVITY_LENGTH = 20  # and the activity at least this many
 # Statuses the timeline marks with a pattern, a sign and a word (the template draws them by
 # `statusform`); planned and started activities are drawn plainly.
 MARKED_STATUSES = {Status.DONE: "gennemfoert", Status.CANCELLED: "aflyst", Status.POSTPONED: "udskudt"}
+# A plan of more activities than LANES_ABOVE gets a timeline of one lane per theme (`temaspor`:
+# per month how many of the theme's activities run) instead of one line per activity
+# (`tidslinje` is then empty): one line per activity costs WeasyPrint as much as the whole table
+# and runs to tens of pages, the lanes take a page or two (benchmarks/TIMELINE.md). Independent
+# of how the PDF is split into parts (`pipeline.render.overview`); tests patch it.
+LANES_ABOVE = 600
+SHADES = 4  # a lane's month cell is shaded in levels 1..SHADES by its count (0: no activity)
+NO_THEME = "Uden tema"
 
 
 def overview_variables(document: Document, row: Callable[[Activity], dict[str, Any]]) -> dict[str, Any]:
@@ -44,8 +52,9 @@ def overview_variables(document: Document, row: Callable[[Activity], dict[str, A
         by_title[title]["raekker"].append(_table_row(activity, row))
 
     in_order = [*ongoing, *dated]
-    timeline = [_timeline_item(a, year, ongoing=index < len(ongoing), label=label)
-                for index, (a, label) in enumerate(zip(in_order, _labels(in_order), strict=True))]
+    timeline = [] if len(in_order) > LANES_ABOVE else [
+        _timeline_item(a, year, ongoing=index < len(ongoing), label=label)
+        for index, (a, label) in enumerate(zip(in_order, _labels(in_order), strict=True))]
     forms = [form for form in ("periode", "loebende", "dag", "moede", "udenfor")
              if any(item["form"] == form for item in timeline)]
     statuses = [{"form": form, "tekst": status.value} for status, form in MARKED_STATUSES.items()
@@ -57,6 +66,7 @@ def overview_variables(document: Document, row: Callable[[Activity], dict[str, A
         "grupper": groups,
         "maaneder": _months(),
         "tidslinje": timeline,
+        "temaspor": theme_lanes(in_order, year),
         "former": forms,
         "statusser": statuses,
         "fortsaetter": any((item["foer"] or item["efter"]) and item["form"] != "udenfor"
@@ -87,6 +97,34 @@ def _months() -> list[dict[str, Any]]:
     """Return the twelve months with their Danish names: `{nummer, navn, kort}`."""
     short = get_month_names("abbreviated", locale=danish.LOCALE)
     return [{"nummer": m, "navn": danish.month_name(m), "kort": short[m]} for m in range(1, 13)]
+
+
+def theme_lanes(activities: list[Activity], year: int) -> list[dict[str, Any]]:
+    """Return one lane per theme, in the order the themes first appear in `activities`.
+
+    A lane has `tema`, `antal` (the theme's activities), `maaneder` (for each month of `year`
+    `antal`, how many of them run in that month, and `niveau`, its shade: 0 for none, else 1 to
+    SHADES relative to the busiest cell of the plan) and `flest` (the name of the theme's busiest
+    month, the first of equals; empty when every month has as many).
+    """
+    bounds = [(date(year, m, 1), date(year, m, calendar.monthrange(year, m)[1])) for m in range(1, 13)]
+    totals: Counter[str] = Counter()
+    lanes: dict[str, list[int]] = {}  # theme → how many of its activities run in each month
+    for activity in activities:
+        theme = _one_line(activity.theme) or NO_THEME
+        totals[theme] += 1
+        counts = lanes.setdefault(theme, [0] * 12)
+        for month, (first, last) in enumerate(bounds):
+            if activity.period.start <= last and activity.period.end >= first:
+                counts[month] += 1
+    most = max((count for counts in lanes.values() for count in counts), default=0) or 1
+    return [{
+        "tema": theme,
+        "antal": totals[theme],
+        "maaneder": [{"antal": count, "niveau": -(-count * SHADES // most)} for count in counts],
+        "flest": ("" if len(set(counts)) == 1
+                  else danish.month_name(1 + max(range(12), key=counts.__getitem__))),
+    } for theme, counts in lanes.items()]
 
 
 def year_fraction(day: date, year: int, *, end: bool = False) -> float:
