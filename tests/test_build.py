@@ -24,6 +24,7 @@ from pipeline.engine.listing import document_states
 from pipeline.engine.options import BuildOptions
 from pipeline.engine.report import Outcome
 from pipeline.engine.status import PAGES  # the pipeline's own pages, rewritten by every run
+from pipeline.render.pdf.cache import FOOTERS_FORMAT
 
 from conftest import ROOT, SAMPLE
 
@@ -179,6 +180,10 @@ def cached_parts(project: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in (project / "output" / ".pipeline" / "parts").glob("*.part")}
 
 
+def footer_record(path: Path) -> bool:
+    return path.read_bytes().startswith(FOOTERS_FORMAT)
+
+
 def test_a_one_row_change_lays_out_again_only_the_parts_that_show_it(project, tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
     build(options(project))
@@ -190,8 +195,11 @@ def test_a_one_row_change_lays_out_again_only_the_parts_that_show_it(project, tm
     assert PDF in written(report)
     after = cached_parts(project)
     kept = {name for name in before.keys() & after.keys() if before[name] == after[name]}
-    # The row is in one part of the table and one part of the timeline; every other part is reused.
+    # The row is in one part of the table and one part of the timeline; every other part is reused,
+    # and so are the footers, laid out by a worker and cached by the page count, which stayed.
     assert len(before) - len(kept) == len(after) - len(kept) == 2
+    footers = {name for name in after if footer_record(project / "output" / ".pipeline" / "parts" / name)}
+    assert len(footers) == 1 and footers <= kept
     # ... and the merged PDF is the one a build without any cache makes of the edited plan.
     fresh = tmp_path / "fresh"
     shutil.copytree(project / "input", fresh / "input")
@@ -203,7 +211,12 @@ def test_a_tampered_part_cache_is_never_trusted(project, monkeypatch):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
     build(options(project))
     reference = (project / "output" / PDF).read_bytes()
-    parts = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))
+    records = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))
+    (footers,) = [path for path in records if footer_record(path)]
+    parts = [path for path in records if path != footers]
+    footers_record = footers.read_bytes()
+    footers.write_bytes(parts[4].read_bytes())  # a part where the footers belong
+    parts[5].write_bytes(footers_record)  # and footers where a part belongs
     import pickle
 
     class Boom:

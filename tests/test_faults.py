@@ -41,7 +41,14 @@ from pipeline.engine.listing import document_states
 from pipeline.engine.manifest import Manifest
 from pipeline.engine.options import Listener
 from pipeline.engine.report import Outcome
-from pipeline.render.pdf.cache import decode_part, encode_part
+from pipeline.render.pdf.cache import (
+    FOOTERS_FORMAT,
+    FORMAT,
+    decode_footers,
+    decode_part,
+    encode_footers,
+    encode_part,
+)
 from pipeline.source.plans import load_plans, read_plan_files
 
 from conftest import ROOT, SAMPLE
@@ -221,50 +228,63 @@ def test_a_folder_linked_out_of_the_output_folder_fails_its_documents_alone(proj
 
 # --- The part cache ------------------------------------------------------------------------------
 
-def test_every_single_byte_change_to_a_cached_part_is_a_miss(project, monkeypatch):
+def cache_records(project: Path, record_format: bytes) -> list[Path]:
+    """The overview's cached parts (FORMAT) or footers (FOOTERS_FORMAT), in name order."""
+    return [path for path in sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))
+            if path.read_bytes().startswith(record_format)]
+
+
+RECORDS = [(FORMAT, decode_part, encode_part), (FOOTERS_FORMAT, decode_footers, encode_footers)]
+
+
+@pytest.mark.parametrize(("record_format", "decode", "encode"), RECORDS, ids=["part", "footers"])
+def test_every_single_byte_change_to_a_cached_record_is_a_miss(project, monkeypatch, record_format, decode, encode):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
     build(options(project))
-    stored = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))[1]
+    stored = cache_records(project, record_format)[-1]
     data, key = stored.read_bytes(), stored.stem
-    assert decode_part(data, key) is not None
+    assert decode(data, key) is not None
     header_end = _header_span(data)[1]
     positions = list(range(header_end)) + list(range(header_end, len(data), 97))
     for position in positions:
         changed = bytearray(data)
         changed[position] ^= 0x01
-        assert decode_part(bytes(changed), key) is None, position
+        assert decode(bytes(changed), key) is None, position
 
 
 def _header_span(data: bytes) -> tuple[int, int]:
-    """Return where a stored part's JSON header begins and ends (after magic, hash and length)."""
+    """Return where a stored record's JSON header begins and ends (after magic, hash and length)."""
     _, _, length, rest = data.split(b"\n", 3)
     start = len(data) - len(rest)
     return start, start + int(length)
 
 
-def test_a_damaged_part_header_is_laid_out_again_into_a_correct_pdf(project, monkeypatch):
+def test_a_damaged_record_header_is_laid_out_again_into_a_correct_pdf(project, monkeypatch):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
     build(options(project))
     reference = (project / "output" / PDF).read_bytes()
     chance = random.Random(11)
-    parts = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))
-    for part in parts:  # one digit of each header changed, as the fault round did
-        data = bytearray(part.read_bytes())
+    records = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))
+    assert cache_records(project, FOOTERS_FORMAT)[0] in records
+    for record in records:  # one digit of each header changed, as the fault round did
+        data = bytearray(record.read_bytes())
         digits = [i for i in range(*_header_span(bytes(data))) if chr(data[i]).isdigit()]
         position = chance.choice(digits)
         data[position] = ord(str((int(chr(data[position])) + 1) % 10))
-        part.write_bytes(bytes(data))
+        record.write_bytes(bytes(data))
     (project / "output" / PDF).unlink()
     build(options(project))
     assert (project / "output" / PDF).read_bytes() == reference
 
 
-def test_an_encoded_part_round_trips(project, monkeypatch):
+@pytest.mark.parametrize(("record_format", "decode", "encode"), RECORDS, ids=["part", "footers"])
+def test_an_encoded_record_round_trips(project, monkeypatch, record_format, decode, encode):
     monkeypatch.setenv("PIPELINE_OVERVIEW_CHUNK", "3")
     build(options(project))
-    stored = sorted((project / "output" / ".pipeline" / "parts").glob("*.part"))[0]
-    part = decode_part(stored.read_bytes(), stored.stem)
-    assert encode_part(part, stored.stem) == stored.read_bytes()
+    stored = cache_records(project, record_format)[0]
+    record = decode(stored.read_bytes(), stored.stem)
+    assert encode(record, stored.stem) == stored.read_bytes()
+    assert decode(stored.read_bytes(), stored.stem + "0") is None  # under another key: a miss
 
 
 # --- The plan, hashed as read --------------------------------------------------------------------

@@ -35,8 +35,8 @@ def test_a_changed_version_changes_the_salt(name: str) -> None:
 
 
 def restore_under(project: Path, versions: dict[str, str]) -> set[str]:
-    """Move every cached part of the sample's overview to the key it has under `versions`;
-    return the file names it had under the installed versions."""
+    """Move every cached part of the sample's overview, and its footers, to the key they have
+    under `versions`; return the file names they had under the installed versions."""
     folder = project / "output" / ".pipeline" / "parts"
     templates = project / "templates"
     installed = PartCache(folder, templates)
@@ -44,14 +44,21 @@ def restore_under(project: Path, versions: dict[str, str]) -> set[str]:
     (plan,) = [validate(read_workbook(project / "input" / SAMPLE.name))]
     document = next(d for d in plan_documents([plan]) if str(d.path) == PDF)
     split = prepare_split(document, build_context(document), templates)
-    names = set()
+    names, pages = set(), 0
     for number, source in enumerate(split.sources):
         key = installed.key(document, source, first=number == 0)
         part = installed.load(key)
         assert part is not None, "the build cached every part"
+        pages += len(part.pages)
         (folder / f"{key}.part").unlink()
         other.store(other.key(document, source, first=number == 0), part)
         names.add(f"{key}.part")
+    key = installed.footers_key(document, split.footer, pages)
+    footers = installed.load_footers(key)
+    assert footers is not None and len(footers.forms) == pages, "the build cached the footers"
+    (folder / f"{key}.part").unlink()
+    other.store_footers(other.footers_key(document, split.footer, pages), footers)
+    names.add(f"{key}.part")
     return names
 
 

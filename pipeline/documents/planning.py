@@ -60,11 +60,12 @@ def _plan_documents(plan: Plan) -> list[Document]:
                           has_status=plan.has_status, plans=files)
                  for kind in PLAN_KINDS]
     attachments = (output_path(DocumentKind.OVERVIEW, year),)
+    matters = _by_matter(activities)
     for path, (kind, committee, day, rows) in calls.items():
         if kind is DocumentKind.ORIENTATION:
             shown, for_committee = activities, ()
         else:
-            shown = _same_matter(rows, activities)
+            shown = _same_matter(rows, matters)
             for_committee = tuple(i for i in plan.initiatives if i.committee in (None, committee))
         documents.append(Document(kind, path, year, committee, day, tuple(rows), shown, for_committee,
                                   plan.has_status, files, attachments=attachments))
@@ -85,10 +86,21 @@ def _with_neighbours(documents: list[Document]) -> list[Document]:
     return result
 
 
-def _same_matter(rows: list[Activity], activities: tuple[Activity, ...]) -> tuple[Activity, ...]:
-    """Return every discussion row on the same matter (same Tema) as `rows`, theirs included."""
+def _by_matter(activities: tuple[Activity, ...]) -> dict[str, list[Activity]]:
+    """Return the discussion rows of `activities` by matter (same Tema), in chronological order."""
+    matters: dict[str, list[Activity]] = {}
+    for activity in activities:
+        if DocumentKind.DISCUSSION in activity.kinds:
+            matters.setdefault(_matter(activity), []).append(activity)
+    return matters
+
+
+def _same_matter(rows: list[Activity], matters: dict[str, list[Activity]]) -> tuple[Activity, ...]:
+    """Return every discussion row on the same matter as `rows`, theirs included, in chronological order."""
     themes = {_matter(a) for a in rows}
-    return tuple(a for a in activities if DocumentKind.DISCUSSION in a.kinds and _matter(a) in themes)
+    if len(themes) == 1:
+        return tuple(matters.get(themes.pop(), ()))
+    return tuple(sorted((a for theme in themes for a in matters.get(theme, ())), key=_chronological))
 
 
 def _matter(activity: Activity) -> str:

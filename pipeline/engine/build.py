@@ -207,9 +207,10 @@ class _Build:
         cache = FingerprintCache()
         from pipeline.engine.changes import data_note
 
+        seen: dict[int, set[tuple[str, int]]] = {}
         for document in documents:
             digest, parts = fingerprint(document, self.options.templates, cache)
-            note = data_note(document, self.changes) if self.changes else ""
+            note = data_note(document, self.changes, seen) if self.changes else ""
             if job := self._job(str(document.path), digest, parts, document.plans[0], document, note):
                 yield job
 

@@ -2,9 +2,11 @@
 
 Each document is rendered whole by one worker, except a long overview PDF: a worker first
 cuts it into parts (`render/pdf/split.py`), the workers lay the parts out like any other
-task, and this process merges them in order as they come back (`render/pdf/merge.py`, `Merger`). So
-on a 10,000-row plan both cores lay out the overview, instead of one core laying out all of
-it while the other finishes the Word documents and waits.
+task, and this process merges them in order as they come back (`render/pdf/merge.py`, `Merger`).
+Once the page count is known, a worker lays out the footers too (about 10 ms a page), while
+this process goes on handing out the Word documents. So on a 10,000-row plan both cores lay
+out the overview, instead of one core laying out all of it while the other finishes the Word
+documents and waits.
 
 The parent keeps its own queue and gives each worker the most expensive task left: the
 overview and its parts, then orientation cases, the web page, discussion notes. For a small
@@ -166,7 +168,6 @@ class _Scheduler:
         self.cache = cache
         self.part_keys: dict[int, list[str]] = {}  # document index → its parts' cache keys
         self.templates = templates
-        self.root = templates.resolve()
         self.executor = executor
         self.by_index = by_index  # the workers have the documents: send indexes, not documents
         self.slots = workers + 1  # one task more than workers, so a worker never waits for the next
@@ -206,19 +207,25 @@ class _Scheduler:
                 heapq.heapify(self.queue)
                 yield index, result
         elif task.function is _prepare:
-            yield from self.split(index, result)
+            yield from self.split(index, *result)
+        elif task.function is _footers:
+            if self.cache is not None:
+                self.cache.store_footers(self.part_keys[index][-1], result)
+            yield from self.finish(index, result)
         elif (merger := self.merges.get(index)) is not None:  # else the overview failed already
             if self.cache is not None:
                 self.cache.store(self.part_keys[index][task.part], result)
             merger.add(task.part, result)
             yield from self.merged(index)
 
-    def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | Failure]]:
+    def split(self, index: int, split: Any, versions: dict[str, str]) -> Iterator[tuple[int, bytes | Failure]]:
         """Queue the parts of a long overview, except those the cache has already."""
         from pipeline.render.pdf.merge import Merger
 
         document = self.documents[index]
-        merger = self.merges[index] = Merger(document, self.root, split)
+        if self.cache is not None:
+            self.cache.learn(versions)
+        merger = self.merges[index] = Merger(document, split)
         keys = self.part_keys[index] = []
         for number, source in enumerate(split.sources):
             cached = None
@@ -232,12 +239,22 @@ class _Scheduler:
         yield from self.merged(index)
 
     def merged(self, index: int) -> Iterator[tuple[int, bytes | Failure]]:
-        """Yield a long overview once all its parts are merged."""
+        """Once all parts of a long overview are merged, queue its footers (unless the cache has them)."""
         merger = self.merges[index]
         if not merger.complete:
             return
-        del self.merges[index]
-        result = _guarded(merger.finish)
+        if self.cache is not None:
+            key = self.cache.footers_key(self.documents[index], merger.footer, merger.page_count)
+            self.part_keys[index].append(key)
+            if (footers := self.cache.load_footers(key)) is not None:
+                yield from self.finish(index, footers)
+                return
+        self.push(-1000, _footers, index, merger.footer, merger.page_count)
+
+    def finish(self, index: int, footers: Any) -> Iterator[tuple[int, bytes | Failure]]:
+        """Yield a long overview, its parts merged and `footers` (a pdf.part.Footers) laid over them."""
+        merger = self.merges.pop(index)
+        result = _guarded(merger.finish, footers)
         if self.cache is not None and isinstance(result, bytes):
             self.cache.keep_only(self.documents[index], set(self.part_keys[index]))
         yield index, result
@@ -269,12 +286,15 @@ def _render(reference: int | Document, templates: Path) -> bytes | Failure:
 
 
 def _prepare(reference: int | Document, templates: Path) -> Any:
-    """Return the parts of a long overview (a pdf.split.Split), or why they cannot be made."""
+    """Return the parts of a long overview (a pdf.split.Split) and the versions of the libraries
+    that lay them out (the part cache's keys hold them), or why the parts cannot be made.
+    (Finding Pango's version imports WeasyPrint, which a worker needs anyway.)"""
     from pipeline.documents.kinds import build_context
     from pipeline.render.overview import prepare_split
+    from pipeline.render.pdf.cache import library_versions
 
     document = _document(reference)
-    return _guarded(lambda: prepare_split(document, build_context(document), templates))
+    return _guarded(lambda: (prepare_split(document, build_context(document), templates), library_versions()))
 
 
 def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
@@ -283,6 +303,14 @@ def _layout(reference: int | Document, templates: Path, part: int, source: str) 
 
     year = _document(reference).year
     return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
+
+
+def _footers(reference: int | Document, templates: Path, footer: str, page_count: int) -> Any:
+    """Return a long overview's footers for `page_count` pages (a pdf.part.Footers), or why not."""
+    from pipeline.render.pdf.merge import layout_footers
+
+    year = _document(reference).year
+    return _guarded(lambda: layout_footers(footer, page_count, templates.resolve(), year))
 
 
 def _start_worker(parent: int, warm: tuple[str, ...]) -> None:

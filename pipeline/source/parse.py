@@ -7,6 +7,7 @@ validator adds the file, sheet, row, column and value around it.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -211,6 +212,12 @@ def parse_committees(
     Understands `BSU, TMU og SSU`, full names (which contain " og " themselves), aliases and a
     lead-in before a colon (`De politiske fagudvalg: …`).
     """
+    return _parse_committees(text, tuple(committees))
+
+
+@functools.lru_cache(maxsize=4096)  # a plan names the same few circles of participants again and again
+def _parse_committees(text: str, committees: tuple[Committee, ...]
+                      ) -> tuple[tuple[Committee, ...], tuple[str, ...]]:
     by_name = {loose(name): c for c in committees for name in c.names}
     work = normalise_text(text)
     found: list[tuple[int, Committee]] = []

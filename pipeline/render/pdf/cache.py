@@ -4,27 +4,30 @@ A part's layout depends only on its HTML, the overview's template files (CSS, fo
 year, whether it is the first part, and the versions of everything that shapes the PDF's
 bytes: the pipeline, WeasyPrint, pydyf, fontTools, Pango and HarfBuzz. The cache key hashes
 exactly those (`cache_salt` and `PartCache.key`), so when one row changes only the part holding
-it is laid out again, and after an upgrade no old part is mixed with new ones.
+it is laid out again, and after an upgrade no old part is mixed with new ones. The footers
+are kept the same way, keyed by the footer document and the page count
+(`PartCache.footers_key`): an edit that leaves the page count alone lays out no footer.
 
-Parts are stored as plain data (`encode_part`: a JSON header and a blob of bytes), never
-pickled: the output folder is shared, and a planted file must not be able to run code. A file
-that does not decode, a link, or a record (header and blob) that does not match its hash and
-key, is a miss.
+Parts and footers are stored as plain data (`encode_part`, `encode_footers`: a JSON header and
+a blob of bytes), never pickled: the output folder is shared, and a planted file must not be
+able to run code. A file that does not decode, a link, or a record (header and blob) that does
+not match its hash, format and key, is a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.model import Document
-from pipeline.render.pdf.part import BookmarkPage, Part
+from pipeline.render.pdf.part import BookmarkPage, Footers, Part
 
 FORMAT = b"pipeline-overview-part 2\n"  # a stored part's first line: the record format's version
+FOOTERS_FORMAT = b"pipeline-overview-footers 1\n"  # the same for stored footers
 
 
 def library_versions() -> dict[str, str]:
@@ -59,6 +62,13 @@ class PartCache:
         self.read = read  # False (`--force`): lay every part out again, and store it afresh
         self.versions = versions  # None: the versions installed (tests give others)
 
+    def learn(self, versions: Mapping[str, str]) -> None:
+        """Take the installed `library_versions` from a process that has WeasyPrint imported
+        already (a worker), so this one need not import it to make keys. Versions given when
+        the cache was made stay."""
+        if self.versions is None:
+            self.versions = dict(versions)
+
     @cached_property
     def salt(self) -> bytes:
         """The key's salt (computed only when a build has a long overview)."""
@@ -66,29 +76,51 @@ class PartCache:
 
     def key(self, document: Document, source: str, *, first: bool) -> str:
         """Return the cache key of the part of `document` laid out from the HTML `source`."""
+        return self._key(document, b"%d %d\n" % (document.year, first), source)
+
+    def footers_key(self, document: Document, footer: str, page_count: int) -> str:
+        """Return the cache key of `document`'s footers: the footer document `footer` laid out
+        with `page_count` pages."""
+        return self._key(document, b"%d footers %d\n" % (document.year, page_count), footer)
+
+    def _key(self, document: Document, head: bytes, source: str) -> str:
         digest = hashlib.sha256(self.salt)
-        digest.update(b"%d %d\n" % (document.year, first))
+        digest.update(head)
         digest.update(source.encode("utf-8"))
         return f"{document.path.stem}-{digest.hexdigest()[:40]}"
 
     def load(self, key: str) -> Part | None:
         """Return the part stored under `key`, or None (a miss)."""
+        data = self._read(key)
+        return None if data is None else decode_part(data, key)
+
+    def load_footers(self, key: str) -> Footers | None:
+        """Return the footers stored under `key`, or None (a miss)."""
+        data = self._read(key)
+        return None if data is None else decode_footers(data, key)
+
+    def store(self, key: str, part: Part) -> None:
+        self._write(key, encode_part(part, key))
+
+    def store_footers(self, key: str, footers: Footers) -> None:
+        self._write(key, encode_footers(footers, key))
+
+    def _read(self, key: str) -> bytes | None:
         if not self.read:
             return None
         path = self.folder / f"{key}.part"
         try:
             if path.is_symlink() or not path.is_file():
                 return None
-            data = path.read_bytes()
+            return path.read_bytes()
         except OSError:
             return None
-        return decode_part(data, key)
 
-    def store(self, key: str, part: Part) -> None:
+    def _write(self, key: str, record: bytes) -> None:
         from pipeline.core.files import atomic_write
 
         try:
-            atomic_write(self.folder / f"{key}.part", encode_part(part, key))
+            atomic_write(self.folder / f"{key}.part", record)
         except OSError:
             pass  # a cache that cannot be written only costs time next build
 
@@ -129,10 +161,32 @@ def encode_part(part: Part, key: str) -> bytes:
         "catalog": {key: put(value) for key, value in part.catalog.items()},
         "info": put(part.info),
     }
+    return _sealed(FORMAT, header, blob, key)
+
+
+def encode_footers(footers: Footers, key: str) -> bytes:
+    """Return `footers` as bytes, in the same kind of record as `encode_part`."""
+    blob = bytearray()
+
+    def put(data: bytes | None) -> list[int]:
+        if data is None:
+            return []
+        blob.extend(data)
+        return [len(blob) - len(data), len(data)]
+
+    header = {
+        "count": footers.count,
+        "objects": [[number, *put(head), *put(content)] for number, head, content in footers.objects],
+        "forms": footers.forms,
+    }
+    return _sealed(FOOTERS_FORMAT, header, blob, key)
+
+
+def _sealed(record_format: bytes, header: dict[str, Any], blob: bytearray, key: str) -> bytes:
     header["key"] = key
     head = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("ascii")
     record = b"%d\n" % len(head) + head + bytes(blob)
-    return FORMAT + hashlib.sha256(record).hexdigest().encode("ascii") + b"\n" + record
+    return record_format + hashlib.sha256(record).hexdigest().encode("ascii") + b"\n" + record
 
 
 def decode_part(data: bytes, key: str) -> Part | None:
@@ -140,17 +194,26 @@ def decode_part(data: bytes, key: str) -> Part | None:
 
     The hash covers the whole record, header and blob: a header with one digit changed would
     otherwise point into the blob at the wrong place and make a broken PDF."""
+    return _opened(data, FORMAT, key, _Reader.part)
+
+
+def decode_footers(data: bytes, key: str) -> Footers | None:
+    """Return the Footers `encode_footers` made for `key`, or None for anything else."""
+    return _opened(data, FOOTERS_FORMAT, key, _Reader.footers)
+
+
+def _opened(data: bytes, record_format: bytes, key: str, read: Callable[[_Reader], Any]) -> Any:
     try:
-        if not data.startswith(FORMAT):
+        if not data.startswith(record_format):
             return None
-        digest, record = data[len(FORMAT):].split(b"\n", 1)
+        digest, record = data[len(record_format):].split(b"\n", 1)
         if hashlib.sha256(record).hexdigest().encode("ascii") != digest:
             return None
         length, rest = record.split(b"\n", 1)
         header = json.loads(rest[:int(length)])
         if header["key"] != key:
             return None
-        return _Reader(header, memoryview(rest)[int(length):]).part()
+        return read(_Reader(header, memoryview(rest)[int(length):]))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
 
@@ -190,6 +253,15 @@ class _Reader:
              for marks, width, height in header["bookmarks"]],
             {_text(name): take(a, b) for name, (a, b) in header["catalog"].items()},
             take(*header["info"]))
+
+    def footers(self) -> Footers:
+        objects: list[tuple[int, bytes, bytes | None]] = []
+        for entry in self.header["objects"]:  # [number, head at, size] and, for a stream, [content at, size]
+            if len(entry) not in (3, 5):
+                raise ValueError("not a footer object")
+            content = self.take(*entry[3:]) if len(entry) == 5 else None
+            objects.append((self.local(entry[0]), self.take(*entry[1:3]), content))
+        return Footers(self.count, objects, [self.local(number) for number in self.header["forms"]])
 
 
 def _bookmarks(entries: Any) -> list[tuple[int, str, tuple[float, float], str]]:

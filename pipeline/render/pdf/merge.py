@@ -11,8 +11,9 @@ made like this instead:
    (`pipeline.render.pdf.adapter`), so what travels back to the merging process is bytes, not
    millions of small Python objects. Each part begins on a new page.
 3. `Merger` appends the parts in order as they come to the streaming writer
-   (`pipeline.render.pdf.writer`); knowing the total, it lays out the footer document with as
-   many empty pages, and the writer lays each footer over its page and finishes the file.
+   (`pipeline.render.pdf.writer`). Knowing the page count, the footer document is laid out with
+   as many empty pages (`layout_footers`, in any process, like a part), and the writer lays
+   each footer over its page and finishes the file.
    (pikepdf was tried for the merge: qpdf needs about 10 kB per object, 4 GB for 10,000 rows.)
 
 Every step is deterministic (fixed part boundaries, local numbering, font subsets,
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from pipeline.core.model import Document
 from pipeline.render.pdf import adapter
-from pipeline.render.pdf.part import Part
+from pipeline.render.pdf.part import Footers, Part
 from pipeline.render.pdf.sealed import laying_out, pdf_identifier
 from pipeline.render.pdf.split import Split, footer_pages, prepare
 from pipeline.render.pdf.writer import Writer
@@ -39,11 +40,11 @@ def render_split(document: Document, html: str, root: Path, part_rows: int) -> b
     the other in this process. (The build lays the parts out in parallel workers instead.)"""
     split = prepare(html, part_rows)
     del html
-    merger = Merger(document, root, split)
+    merger = Merger(document, split)
     for index, source in enumerate(split.sources):
         merger.add(index, layout_part(source, root, document.year, first=index == 0))
         split.sources[index] = ""
-    return merger.finish()
+    return merger.finish(layout_footers(split.footer, merger.page_count, root, document.year))
 
 
 def layout_part(source: str, root: Path, year: int, *, first: bool) -> Part:
@@ -56,16 +57,27 @@ def layout_part(source: str, root: Path, year: int, *, first: bool) -> Part:
     return adapter.serialised_part(pdf, bookmark_pages, first=first)
 
 
+def layout_footers(footer: str, page_count: int, root: Path, year: int) -> Footers:
+    """Lay out the footer document `footer` (a `Split.footer`) with `page_count` pages and
+    return its pages as form XObjects. About 10 ms a page in WeasyPrint, so a worker does it."""
+    _release_memory()
+    with laying_out(year, root) as layout, _lenient_gc():
+        return adapter.footer_forms(layout(footer_pages(footer, page_count)))
+
+
 class Merger:
     """Merges a split overview's parts, given in any order, into one PDF written in part order."""
 
-    def __init__(self, document: Document, root: Path, split: Split):
+    def __init__(self, document: Document, split: Split):
         self.document = document
-        self.root = root
-        self.footer = split.footer
+        self.footer = split.footer  # the footer document, for `layout_footers`
         self.count = len(split.sources)
         self.writer = Writer()
         self.waiting: dict[int, Part] = {}  # parts that came before the one next in order
+
+    @property
+    def page_count(self) -> int:
+        return self.writer.page_count
 
     @property
     def complete(self) -> bool:
@@ -77,12 +89,10 @@ class Merger:
         while self.writer.parts in self.waiting:
             self.writer.add_part(self.waiting.pop(self.writer.parts))
 
-    def finish(self) -> bytes:
-        """Draw every page's footer, knowing the page count, and return the merged PDF."""
+    def finish(self, footers: Footers) -> bytes:
+        """Draw every page's footer (`layout_footers` for `page_count` pages) and return the merged PDF."""
         assert self.complete, (self.writer.parts, self.count)
-        with laying_out(self.document.year, self.root) as layout:
-            laid_out = layout(footer_pages(self.footer, self.writer.page_count))
-            self.writer.add_footers(adapter.footer_forms(laid_out))
+        self.writer.add_footers(footers)
         outline = adapter.bookmark_tree(self.writer.bookmark_pages)
         return self.writer.finish(pdf_identifier(self.document), outline)
 
