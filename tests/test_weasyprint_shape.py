@@ -16,6 +16,8 @@ import pytest
 from packaging.requirements import Requirement
 
 from pipeline.render.pdf import adapter
+from pipeline.render.pdf.outline import bookmark_tree
+from pipeline.render.pdf.part import BookmarkPage
 from pipeline.render.pdf.sealed import laying_out
 
 from conftest import TEMPLATES
@@ -124,9 +126,29 @@ def test_a_part_and_its_outline_come_out_as_plain_data(laid_out: tuple) -> None:
     expect(pages and all(isinstance(page.bookmarks, list) for page in pages), "pages keep .bookmarks")
     part = adapter.serialised_part(pdf, pages, first=True)
     expect(part.pages and part.kids and part.nums and "Lang" in part.catalog, "a part serialises")
-    tree = adapter.bookmark_tree(pages)
+    tree = bookmark_tree(pages)
     expect(len(tree) == 1 and tree[0][0] == "Overskrift" and len(tree[0][1]) == 3,
-           "make_bookmark_tree gives (title, (page, x, y), children, state)")
+           "the outline is (title, (page, x, y), children, state)")
+
+
+LEVELS = [1, 3, 2, 4, 6, 2, 1, 4, 3, 1, 2, 2, 5, 1]  # headings that skip levels, and come back
+SKIPPING = "".join(f'<h{level} style="break-before: {"page" if index % 3 == 0 else "auto"}">'
+                   f"Niveau {level}.{index}</h{level}>" for index, level in enumerate(LEVELS))
+
+
+def test_the_outline_is_weasyprints_bookmark_tree() -> None:
+    """`outline.bookmark_tree` carries WeasyPrint's over, so the parent need not import it."""
+    from types import SimpleNamespace
+
+    from weasyprint import Document
+
+    with laying_out(2017, TEMPLATES.resolve()) as layout:
+        document = layout(f'<!DOCTYPE html><html lang="da"><body>{SKIPPING}</body></html>')
+    pages = [BookmarkPage(page.bookmarks, page.width, page.height) for page in document.pages]
+    expect(len(pages) == 5 and sum(len(page.bookmarks) for page in pages) == 14, "the headings are laid out")
+    theirs = Document.make_bookmark_tree(SimpleNamespace(pages=pages), transform_pages=True)
+    expect(bookmark_tree(pages) == theirs, "Document.make_bookmark_tree builds the tree outline.py carries over")
+    expect(repr(bookmark_tree(pages)) == repr(theirs), "... with the same floats")
 
 
 def test_the_footer_document_becomes_form_xobjects(laid_out: tuple) -> None:

@@ -95,7 +95,9 @@ class Workers:
         _documents = documents
         try:
             workers = min(self.count, len(documents))
-            self.executor = _start(workers)
+            # A long overview keeps every worker busy laying out its parts: each imports WeasyPrint
+            # at once, while the first cuts the overview, instead of after that, one by one.
+            self.executor = _start(workers, ("weasyprint",) if any(map(_splits, documents)) else ())
             yield from _Scheduler(documents, templates, self.executor, workers, cache, by_index=True).run()
         finally:
             _documents = []

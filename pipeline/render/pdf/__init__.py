@@ -8,6 +8,7 @@ Who owns what, in the order a long overview passes through them:
   footer document, into plain data;
 - `part`: that plain data (`Part`, `Footers`) and the markers its references are written with;
 - `writer` (with `syntax`): the streaming writer of the merged file, on bytes only;
+- `outline`: the merged file's bookmarks from the parts' headings (WeasyPrint's tree, carried over);
 - `merge`: the steps together (`layout_part` in any process, `Merger` in one).
 
 - `cache`: the part cache, which keeps laid-out parts between builds, keyed by every version

@@ -12,7 +12,6 @@ upgrade breaks one of them):
   element and a /ParentTree, one shared /Resources for all pages, pages with /Contents and
   /StructParents, annotations with /StructParent, an outline under /Outlines;
 - pydyf's private serialiser `_to_bytes`, and how `pydyf.Stream` compresses;
-- `weasyprint.document.Document.make_bookmark_tree`, called on plain pages;
 - the Pango and HarfBuzz handles in `weasyprint.text.ffi`, for their versions.
 
 What leaves this module is plain data (`pipeline.render.pdf.part`): bytes, numbers and text.
@@ -93,15 +92,6 @@ def serialised_part(pdf: Any, bookmark_pages: list[BookmarkPage], *, first: bool
     """Return a part's PDF objects (from `tagged_objects`) as a Part, serialised for the merge;
     `first` keeps the catalog entries and XMP metadata the merged document takes from it."""
     return _PartReader(pdf, first=first).part(bookmark_pages)
-
-
-def bookmark_tree(pages: list[BookmarkPage]) -> list[Any]:
-    """Return WeasyPrint's bookmark tree over `pages` (their headings), in PDF coordinates."""
-    from types import SimpleNamespace
-
-    from weasyprint.document import Document as WeasyDocument
-
-    return WeasyDocument.make_bookmark_tree(SimpleNamespace(pages=pages), transform_pages=True)
 
 
 def footer_forms(laid_out: Any) -> Footers:

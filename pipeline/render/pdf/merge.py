@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.core.model import Document
 from pipeline.render.pdf import adapter
+from pipeline.render.pdf.outline import bookmark_tree
 from pipeline.render.pdf.part import Footers, Part
 from pipeline.render.pdf.sealed import laying_out, pdf_identifier
 from pipeline.render.pdf.split import Split, footer_pages, prepare
@@ -93,7 +94,7 @@ class Merger:
         """Draw every page's footer (`layout_footers` for `page_count` pages) and return the merged PDF."""
         assert self.complete, (self.writer.parts, self.count)
         self.writer.add_footers(footers)
-        outline = adapter.bookmark_tree(self.writer.bookmark_pages)
+        outline = bookmark_tree(self.writer.bookmark_pages)
         return self.writer.finish(pdf_identifier(self.document), outline)
 
 
