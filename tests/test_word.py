@@ -13,11 +13,13 @@ import pytest
 from docx.document import Document as DocxDocument
 from docx.shared import Twips
 from docx.table import Table
+from lxml import etree
 
 from pipeline.core.errors import TemplateError
 from pipeline.core.model import Document, DocumentKind
 from pipeline.documents.planning import plan_documents
 from pipeline.render.dispatch import render
+from pipeline.render.word import fixed_headings
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
 
@@ -289,3 +291,17 @@ def test_a_damaged_template_is_named(sample_documents, tmp_path):
     (tmp_path / "droeftelse.docx").write_text("tekst")
     with pytest.raises(TemplateError, match=r"^droeftelse\.docx: er ikke et gyldigt Word-dokument"):
         render(sample_documents[BSU], tmp_path)
+
+
+def test_a_heading_is_read_from_its_own_runs_not_from_a_text_box_inside_it() -> None:
+    """The render-time net compares the template's fixed headings with the document's; a text
+    box anchored in a heading holds paragraphs of its own, whose text is not the heading's."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    style = '<w:pPr><w:pStyle w:val="Overskrift1"/></w:pPr>'
+    body = etree.fromstring(
+        f'<w:body xmlns:w="{w}">'
+        f'<w:p>{style}<w:r><w:t>Status</w:t></w:r>'
+        f'<w:r><w:txbxContent><w:p><w:r><w:t>i en tekstboks</w:t></w:r></w:p></w:txbxContent></w:r>'
+        f'<w:r><w:t> i dag</w:t></w:r></w:p>'
+        f'<w:p>{style}<w:r><w:t>Næste </w:t></w:r><w:r><w:t>skridt</w:t></w:r></w:p></w:body>')
+    assert fixed_headings(body, {"Overskrift1"}) == ["Status i dag", "Næste skridt"]

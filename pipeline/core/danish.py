@@ -39,6 +39,7 @@ def month_numbers() -> dict[str, int]:
     return numbers
 
 
+@cache  # Babel looks the locale up on every call; an overview asks once per row
 def month_name(month: int) -> str:
     """Return the Danish month name in lower case (`juni`)."""
     return get_month_names("wide", locale=LOCALE)[month]

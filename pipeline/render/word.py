@@ -197,6 +197,8 @@ _BLOCK_KEYWORD = re.compile(r"\{%(?:tr|tc|p|r)?[-+]?\s*(\w*)")
 
 def _text(paragraph: Any) -> str:
     """Return a `w:p` element's text, its own runs only."""
+    if paragraph.find(f".//{_W}p") is None:  # no paragraph inside (a text box): every w:t is its own
+        return "".join(t.text or "" for t in paragraph.iter(f"{_W}t"))
     return "".join(t.text or "" for t in paragraph.iter(f"{_W}t")
                    if next(t.iterancestors(f"{_W}p")) is paragraph)
 
