@@ -44,19 +44,35 @@ def check_name(name: str) -> str | None:
 def resolve(output: Path, relative: PurePosixPath) -> Path:
     """Return the real path of `relative` inside `output`; raise OutputError for anything that
     would leave it or that a Windows share cannot hold."""
-    if relative.is_absolute():
-        raise OutputError(f'"{relative}" kan ikke skrives: stien er absolut, men dokumenter skrives kun '
-                          f"inde i outputmappen {output}")
-    root = output.resolve()
-    for part in relative.parts:
-        if (reason := check_name(part)) is not None:
-            raise OutputError(f'"{relative}" kan ikke skrives: "{part}" {reason}')
-    # The folders are followed (a folder linked out of the output folder is refused); the file
-    # itself is not: a link standing where a document goes is replaced, never written through.
-    target = (root / Path(*relative.parts)).parent.resolve() / relative.name
-    if not target.is_relative_to(root) or target == root:
-        raise OutputError(f'"{relative}" ligger uden for outputmappen {output} og skrives ikke')
-    return target
+    return Fence(output)(relative)
+
+
+class Fence:
+    """`resolve` for many paths in one go (reading the books of an output folder): the output
+    folder, and each folder the paths lie in, are followed once. Use one only for as long as one
+    pass over a list of paths takes; before a file is written or removed, `resolve` it afresh."""
+
+    def __init__(self, output: Path):
+        self.output = output
+        self.root = output.resolve()
+        self.folders: dict[PurePosixPath, Path] = {}
+
+    def __call__(self, relative: PurePosixPath) -> Path:
+        if relative.is_absolute():
+            raise OutputError(f'"{relative}" kan ikke skrives: stien er absolut, men dokumenter skrives kun '
+                              f"inde i outputmappen {self.output}")
+        for part in relative.parts:
+            if (reason := check_name(part)) is not None:
+                raise OutputError(f'"{relative}" kan ikke skrives: "{part}" {reason}')
+        # The folders are followed (a folder linked out of the output folder is refused); the file
+        # itself is not: a link standing where a document goes is replaced, never written through.
+        folder = self.folders.get(relative.parent)
+        if folder is None:
+            folder = self.folders[relative.parent] = (self.root / Path(*relative.parts)).parent.resolve()
+        target = folder / relative.name
+        if not target.is_relative_to(self.root) or target == self.root:
+            raise OutputError(f'"{relative}" ligger uden for outputmappen {self.output} og skrives ikke')
+        return target
 
 
 class OutputBudget:

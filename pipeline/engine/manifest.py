@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import OutputError, os_reason
-from pipeline.core.files import atomic_write, file_sha256, resolve
+from pipeline.core.files import Fence, atomic_write, file_sha256, resolve
 from pipeline.core.text import cut
 
 FOLDER = ".pipeline"
@@ -87,17 +87,18 @@ class Entry:
         return file_sha256(path) == self.sha256
 
 
-def fence(output: Path, path: object) -> Path | None:
+def fence(output: Path | Fence, path: object) -> Path | None:
     """Return the file a state file's `path` names inside `output`, or None when it names anything
     else: an absolute path, `..`, a name Windows cannot hold, the bookkeeping folder itself, or a
-    place that a linked folder leads out of the output folder."""
+    place that a linked folder leads out of the output folder. (Give a `core.files.Fence` to
+    fence many paths in one pass.)"""
     if not isinstance(path, str) or not path:
         return None
     relative = PurePosixPath(path)
     if str(relative) != path or relative.parts[0] == FOLDER:
         return None  # not written the way the pipeline writes paths, or its own bookkeeping
     try:
-        return resolve(output, relative)
+        return output(relative) if isinstance(output, Fence) else resolve(output, relative)
     except (OutputError, OSError):
         return None
 
@@ -144,8 +145,9 @@ class Manifest:
         except (OSError, ValueError, TypeError) as error:
             self._damaged(path, repair, error)
             return
+        fenced = Fence(self.output)
         for name, entry in loaded.items():
-            if fence(self.output, name) is None:
+            if fence(fenced, name) is None:
                 self._refuse(MANIFEST, name)
             else:
                 self.entries[name] = entry
@@ -166,6 +168,7 @@ class Manifest:
             return
         lines = raw.split(b"\n")
         damaged = False
+        fenced = Fence(self.output)
         for number, line in enumerate(lines):
             if not line.strip():
                 continue
@@ -176,7 +179,7 @@ class Manifest:
                 # The last line may have been cut short by a killed run; anything else is damage.
                 damaged = damaged or number < len(lines) - 1
                 continue
-            target = fence(self.output, name)
+            target = fence(fenced, name)
             if target is None:
                 self._refuse(JOURNAL, name)
             elif entry.holds(target):
