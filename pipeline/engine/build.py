@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from pipeline.core.errors import OutputError, os_reason
 from pipeline.core.files import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
 from pipeline.core.model import Document, DocumentKind, Plan
+from pipeline.documents import kinds
 from pipeline.engine.fingerprint import FingerprintCache, bytes_fingerprint, fingerprint, inputs_hash
 from pipeline.engine.gather import calendars, plan_build, record_templates_passed
 from pipeline.engine.lock import OutputLock
@@ -140,15 +141,22 @@ class _Build:
         rows = plan_rows(plans)
         self.changes = diff_plans(previous, rows)
         self.budget = OutputBudget.of(self.options.output)
-        jobs = list(self._decide(documents))
-        made = []  # files made here from the plan alone: the calendars, which gather every plan's
-        if not self.options.plans:  # meetings, so only a build of all of input/ makes them
-            made = [(job, data) for path, data in calendars(documents).items()
-                    if (job := self._job(path, *bytes_fingerprint(data), None))]
+        jobs: list[_Job] = []
+        made: list[tuple[_Job, bytes]] = []  # files made here from the plan alone: the calendars
+
+        def decided() -> Iterator[Document]:
+            """Each document to render as soon as it is decided (its rendering starts then), the
+            costliest kinds first: a long overview is being laid out while the rest is decided."""
+            for job in self._decide(sorted(documents, key=lambda d: -kinds.of(d.kind).cost)):
+                jobs.append(job)
+                yield job.document
+            if not self.options.plans:  # they gather every plan's meetings: only a build of all of input/
+                made.extend((job, data) for path, data in calendars(documents).items()
+                            if (job := self._job(path, *bytes_fingerprint(data), None)))
+            self.listener.start(len(jobs) + len(made))  # before the first result is written
+
         cache = self._part_cache()
-        self.listener.start(len(jobs) + len(made))
-        for index, result in self.workers.render_all([job.document for job in jobs], self.options.templates,
-                                                     cache):
+        for index, result in self.workers.render_all(decided(), self.options.templates, cache, planned=documents):
             if isinstance(result, Failure):
                 self._add(Outcome.FAILED, str(jobs[index].path), result.reason)
             else:

@@ -29,7 +29,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,25 +80,36 @@ class Workers:
             pool.shutdown(wait=True, cancel_futures=True)
         self.executor = None
 
-    def render_all(self, documents: list[Document], templates: Path,
-                   cache: PartCache | None = None) -> Iterator[tuple[int, bytes | Failure]]:
+    def render_all(self, documents: Iterable[Document], templates: Path, cache: PartCache | None = None, *,
+                   planned: Sequence[Document] = ()) -> Iterator[tuple[int, bytes | Failure]]:
         """Yield (index into `documents`, the file's bytes or the Failure that says why not) as each
         document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
-        (a `render.pdf.cache.PartCache`) keeps long overviews' laid-out parts between builds."""
+        (a `render.pdf.cache.PartCache`) keeps long overviews' laid-out parts between builds.
+
+        `documents` may be a generator, each document given as soon as the build has decided to
+        render it (out of `planned`, the build's documents): rendering starts with the first, so a
+        long overview is laid out while the build fingerprints the rest. It is read to its end
+        before the first result is yielded, so its end may announce how many there are."""
         global _documents
-        if self.count <= 1 or len(documents) <= 1:  # (early workers, if any, stay idle)
-            yield from _Scheduler(documents, templates, _Inline(), 1, cache, by_index=False).run()
+        if self.count <= 1 or len(planned) <= 1:  # (early workers, if any, stay idle)
+            yield from _Scheduler(templates, _Inline(), 1, cache).run(documents)
             return
         if self.executor is not None:  # started early: send each document with its task
-            yield from _Scheduler(documents, templates, self.executor, self.count, cache, by_index=False).run()
+            yield from _Scheduler(templates, self.executor, self.count, cache).run(documents)
             return
-        _documents = documents
+        _documents = list(planned)
+        workers = min(self.count, len(planned))
+
+        def fork(first: Document) -> ProcessPoolExecutor:
+            """Fork the workers for the first task (a build with nothing to render forks none).
+            A long overview keeps every worker busy laying out its parts: each imports WeasyPrint
+            at once, while the first cuts the overview, instead of after that, one by one."""
+            self.executor = _start(workers, ("weasyprint",) if _splits(first) else ())
+            return self.executor
+
         try:
-            workers = min(self.count, len(documents))
-            # A long overview keeps every worker busy laying out its parts: each imports WeasyPrint
-            # at once, while the first cuts the overview, instead of after that, one by one.
-            self.executor = _start(workers, ("weasyprint",) if any(map(_splits, documents)) else ())
-            yield from _Scheduler(documents, templates, self.executor, workers, cache, by_index=True).run()
+            by_index = {id(document): index for index, document in enumerate(_documents)}
+            yield from _Scheduler(templates, None, workers, cache, fork=fork, by_index=by_index).run(documents)
         finally:
             _documents = []
 
@@ -164,39 +175,68 @@ class _Task:
 class _Scheduler:
     """Keeps the queue of tasks and hands each worker the most expensive one left."""
 
-    def __init__(self, documents: list[Document], templates: Path, executor: Any, workers: int,
-                 cache: PartCache | None, *, by_index: bool):
-        self.documents = documents
+    def __init__(self, templates: Path, executor: Any, workers: int, cache: PartCache | None, *,
+                 fork: Callable[[Document], Any] | None = None, by_index: dict[int, int] | None = None):
+        self.documents: list[Document] = []  # as `run` is given them; a task names its document by index
         self.cache = cache
         self.part_keys: dict[int, list[str]] = {}  # document index → its parts' cache keys
         self.templates = templates
-        self.executor = executor
-        self.by_index = by_index  # the workers have the documents: send indexes, not documents
+        self.executor = executor  # None until `fork` makes one for the first task
+        self.fork = fork
+        # The workers have the build's documents: a task sends its document's index among them
+        # (by id), not the document. None: send the document.
+        self.by_index = by_index
         self.slots = workers + 1  # one task more than workers, so a worker never waits for the next
         self.queue: list[_Task] = []
         self.counter = itertools.count()
         self.merges: dict[int, Any] = {}  # document index → its pdf.merge.Merger
-        for index, document in enumerate(documents):
-            if _splits(document):
-                self.push(-1000, _prepare, index)
-            else:
-                self.push(-kinds.of(document.kind).cost, _render, index)
+        self.running: dict[Future[Any], _Task] = {}
+
+    def add(self, document: Document) -> None:
+        """Queue the task that renders `document`, or cuts it into parts."""
+        index = len(self.documents)
+        self.documents.append(document)
+        if _splits(document):
+            self.push(-1000, _prepare, index)
+        else:
+            self.push(-kinds.of(document.kind).cost, _render, index)
 
     def push(self, priority: int, function: Callable[..., Any], index: int, *arguments: Any,
              part: int | None = None) -> None:
-        reference = index if self.by_index else self.documents[index]
+        document = self.documents[index]
+        reference = document if self.by_index is None else self.by_index[id(document)]
         heapq.heappush(self.queue, _Task(priority, next(self.counter), function,
                                          (reference, self.templates, *arguments), index, part))
 
-    def run(self) -> Iterator[tuple[int, bytes | Failure]]:
-        running: dict[Future[Any], _Task] = {}
-        while self.queue or running:
-            while self.queue and len(running) < self.slots:
-                task = heapq.heappop(self.queue)
-                running[self.executor.submit(task.function, *task.arguments)] = task
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: running[f]):
-                yield from self.finished(running.pop(future), future.result())
+    def run(self, documents: Iterable[Document]) -> Iterator[tuple[int, bytes | Failure]]:
+        """Render `documents`; yield each result once `documents` is read to its end."""
+        early: list[tuple[int, bytes | Failure]] = []  # results that came while documents still came
+        for document in documents:
+            self.add(document)
+            self.submit()
+            early += self.collect(block=False)
+        yield from early
+        while self.queue or self.running:
+            self.submit()
+            yield from self.collect(block=True)
+
+    def submit(self) -> None:
+        """Hand queued tasks to the workers, up to `slots` at a time."""
+        while self.queue and len(self.running) < self.slots:
+            task = heapq.heappop(self.queue)
+            if self.executor is None:
+                self.executor = self.fork(self.documents[task.document])
+            self.running[self.executor.submit(task.function, *task.arguments)] = task
+
+    def collect(self, *, block: bool) -> list[tuple[int, bytes | Failure]]:
+        """Take the results of finished tasks (waiting for one when `block`); return the documents done."""
+        if not self.running:
+            return []
+        done, _ = wait(self.running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        results: list[tuple[int, bytes | Failure]] = []
+        for future in sorted(done, key=lambda f: self.running[f]):
+            results += self.finished(self.running.pop(future), future.result())
+        return results
 
     def finished(self, task: _Task, result: Any) -> Iterator[tuple[int, bytes | Failure]]:
         """Take a task's result; yield its document when that is done (or has failed)."""
@@ -228,16 +268,20 @@ class _Scheduler:
         if self.cache is not None:
             self.cache.learn(versions)
         merger = self.merges[index] = Merger(document, split)
-        keys = self.part_keys[index] = []
+        cache = self.cache
+        keys = self.part_keys[index] = [] if cache is None else [
+            cache.key(document, source, first=number == 0) for number, source in enumerate(split.sources)]
+        stored = [cache is not None and cache.holds(key) for key in keys] or [False] * len(split.sources)
         for number, source in enumerate(split.sources):
-            cached = None
-            if self.cache is not None:
-                keys.append(self.cache.key(document, source, first=number == 0))
-                cached = self.cache.load(keys[-1])
-            if cached is not None:
-                merger.add(number, cached)
-            else:
+            if not stored[number]:
                 self.push(-1000, _layout, index, number, source, part=number)
+        self.submit()  # the workers lay out the new parts while this process merges the stored ones
+        for number, source in enumerate(split.sources):
+            if stored[number]:
+                if (part := cache.load(keys[number])) is not None:
+                    merger.add(number, part)
+                else:  # stored, but damaged or planted: laid out again
+                    self.push(-1000, _layout, index, number, source, part=number)
         yield from self.merged(index)
 
     def merged(self, index: int) -> Iterator[tuple[int, bytes | Failure]]:

@@ -89,6 +89,10 @@ class PartCache:
         digest.update(source.encode("utf-8"))
         return f"{document.path.stem}-{digest.hexdigest()[:40]}"
 
+    def holds(self, key: str) -> bool:
+        """True when something is stored under `key` (whether it loads is `load`'s question)."""
+        return self.read and (self.folder / f"{key}.part").is_file()
+
     def load(self, key: str) -> Part | None:
         """Return the part stored under `key`, or None (a miss)."""
         data = self._read(key)

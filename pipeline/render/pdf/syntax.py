@@ -53,7 +53,9 @@ def stream(content: bytes, entries: Mapping[str, Value] | None = None, *, compre
     entries = dict(entries or {})
     if compress:
         entries["Filter"] = "/FlateDecode"
-        compressor = zlib.compressobj(level=9)
+        # zlib's default level: level 9 made the merged PDF of a 10,000-row plan 6 % smaller
+        # (object streams: 2.37 → 2.23 MB) for 0.9 s more of the merging process's serial work.
+        compressor = zlib.compressobj(level=6)
         content = compressor.compress(content) + compressor.flush()
     entries["Length"] = len(content)
     return dictionary(entries) + b"\nstream\n" + content + b"\nendstream"
