@@ -11,8 +11,10 @@ documents and waits.
 The parent keeps its own queue and gives each worker the most expensive task left: the
 overview and its parts, then orientation cases, the web page, discussion notes. For a small
 plan the workers start before the plan is read (see EARLY_START_BYTES); otherwise they are
-forked once the documents are known, so a task names its document by its index instead of
-sending it pickled. With `--jobs 1` the same tasks run in this process, one after the other.
+forked at the first task, once the documents are planned, so a task names its document by its
+index instead of sending it pickled. The build hands each document over as soon as it has
+decided to render it, so the workers start while it still fingerprints the rest. With
+`--jobs 1` the same tasks run in this process, one after the other.
 """
 
 from __future__ import annotations
@@ -80,8 +82,8 @@ class Workers:
             pool.shutdown(wait=True, cancel_futures=True)
         self.executor = None
 
-    def render_all(self, documents: Iterable[Document], templates: Path, cache: PartCache | None = None, *,
-                   planned: Sequence[Document] = ()) -> Iterator[tuple[int, bytes | Failure]]:
+    def render_all(self, documents: Iterable[Document], templates: Path, cache: PartCache | None, *,
+                   planned: Sequence[Document]) -> Iterator[tuple[int, bytes | Failure]]:
         """Yield (index into `documents`, the file's bytes or the Failure that says why not) as each
         document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
         (a `render.pdf.cache.PartCache`) keeps long overviews' laid-out parts between builds.
