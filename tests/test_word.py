@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import zipfile
@@ -19,6 +20,7 @@ from pipeline.core.errors import TemplateError
 from pipeline.core.model import Document, DocumentKind
 from pipeline.documents.planning import plan_documents
 from pipeline.render.dispatch import render
+from pipeline.render.templating import word_environment
 from pipeline.render.word import fixed_headings
 from pipeline.source.read import read_workbook
 from pipeline.source.validate import validate
@@ -305,3 +307,22 @@ def test_a_heading_is_read_from_its_own_runs_not_from_a_text_box_inside_it() -> 
         f'<w:r><w:t> i dag</w:t></w:r></w:p>'
         f'<w:p>{style}<w:r><w:t>Næste </w:t></w:r><w:r><w:t>skridt</w:t></w:r></w:p></w:body>')
     assert fixed_headings(body, {"Overskrift1"}) == ["Status i dag", "Næste skridt"]
+
+
+def test_each_template_part_is_compiled_once_and_a_changed_template_anew(
+        sample_documents: dict[str, Document], tmp_path: Path) -> None:
+    """docxtpl hands every part of every document to Jinja; the Word environment compiles each
+    distinct part once per process, and a template edited in Word is a different text."""
+    notes = [d for d in sample_documents.values() if d.kind is DocumentKind.DISCUSSION]
+    render(notes[0], TEMPLATES)
+    compiled = dict(word_environment().compiled)
+    first = render(notes[1], TEMPLATES)
+    assert word_environment().compiled == compiled  # the same sources, the same compiled templates
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    edited = docx.Document(templates / "droeftelse.docx")
+    edited.add_paragraph("Tilføjet i Word efter første kørsel")
+    edited.save(templates / "droeftelse.docx")
+    again = docx.Document(io.BytesIO(render(notes[1], templates)))
+    assert "Tilføjet i Word efter første kørsel" in [p.text for p in again.paragraphs]
+    assert "Tilføjet i Word efter første kørsel" not in [p.text for p in docx.Document(io.BytesIO(first)).paragraphs]

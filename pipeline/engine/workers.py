@@ -381,6 +381,11 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     gc.freeze()
     for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
         _guarded(importlib.import_module, module)
+    if warm:
+        # The modules' objects live as long as the worker too: otherwise each full collection
+        # (one before every overview part) walks WeasyPrint's again, about 60 ms.
+        gc.collect()
+        gc.freeze()
 
 
 # The worker's own temporary folder: every temporary file of its libraries goes there (WeasyPrint's

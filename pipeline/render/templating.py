@@ -8,9 +8,10 @@ number big enough to exhaust memory). The Danish filters live here.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
@@ -79,6 +80,42 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 def environment(**options) -> ImmutableSandboxedEnvironment:
     """Return a new strict, autoescaping, sandboxed environment with the Danish filters."""
-    env = _Sandbox(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True, **options)
+    return _made(_Sandbox, **options)
+
+
+def _made(sandbox: type[_Sandbox], **options) -> _Sandbox:
+    env = sandbox(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True, **options)
     env.filters.update(FILTERS)
     return env
+
+
+class _CompilingOnce(_Sandbox):
+    """The sandbox for Word documents: each distinct template source is compiled once.
+
+    docxtpl hands every part of every document to `from_string` afresh (nine parts of a
+    discussion note: body, headers, footers), and compiling them was about half of a Word
+    document's rendering; the parts of one template are the same text every time."""
+
+    KEEP = 64  # sources kept compiled (a few templates of a few parts each)
+
+    def __init__(self, **options: object):
+        super().__init__(**options)
+        self.compiled: dict[str, Template] = {}
+
+    def from_string(self, source: str | Template, globals: dict | None = None,  # Jinja's parameter names
+                    template_class: type[Template] | None = None) -> Template:
+        if not isinstance(source, str) or globals is not None or template_class is not None:
+            return super().from_string(source, globals, template_class)
+        template = self.compiled.get(source)
+        if template is None:
+            if len(self.compiled) >= self.KEEP:
+                self.compiled.clear()
+            template = self.compiled[source] = super().from_string(source)
+        return template
+
+
+@functools.cache
+def word_environment() -> ImmutableSandboxedEnvironment:
+    """Return this process's environment for Word documents: `environment()`'s rules, with each
+    template part compiled once (docxtpl sets its `autoescape`, always to True here)."""
+    return _made(_CompilingOnce)

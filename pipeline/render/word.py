@@ -27,7 +27,7 @@ from pipeline.core.files import FixedTimeZip
 from pipeline.core.model import Document, DocumentKind
 from pipeline.core.text import cut
 from pipeline.documents import kinds
-from pipeline.render.templating import environment
+from pipeline.render.templating import word_environment
 
 LANGUAGE = "da-DK"
 LAST_MODIFIED_BY = "pipeline"
@@ -52,7 +52,7 @@ def render_docx(document: Document, context: dict[str, Any], template: Path) -> 
         raise TemplateError(f"{template.name}: er ikke et gyldigt Word-dokument (.docx); "
                             "åbn den i Word og gem den igen") from None
     try:
-        filled.render(context, jinja_env=environment(), autoescape=True)
+        filled.render(context, jinja_env=word_environment(), autoescape=True)
     except JinjaError as error:
         raise TemplateError(_failure(template, error)) from error
     except _BrokenPart as error:
