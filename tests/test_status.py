@@ -136,6 +136,17 @@ def test_an_inserted_row_is_one_added_row():
     assert [str(c) for c in changed] == ["række 6, Dato: Juni → Juli"]
 
 
+def test_rows_around_the_edits_of_a_long_plan_are_not_reported():
+    """The diff skips the rows equal at both ends; what lies between is still matched row by row."""
+    rows = [(n, {"Dato": f"{n}. maj", "Tema": f"T{n}"}) for n in range(2, 2002)]
+    new = [*rows[:700], (702, {"Dato": "Juli", "Tema": "Ny"}),
+           *[(n + 1, c) for n, c in rows[700:1500]], (1503, {**rows[1500][1], "Tema": "Ændret"}),
+           *[(n + 1, c) for n, c in rows[1501:1999]]]  # one row added, one changed, the last removed
+    assert [str(c) for c in diff_rows("plan.xlsx", rows, new)] == [
+        "række 702 tilføjet: Juli – Ny", "række 1503, Tema: T1502 → Ændret", "række 2001 fjernet: 2001. maj – T2001"]
+    assert diff_rows("plan.xlsx", rows, rows) == []
+
+
 def test_the_pages_are_danish_accessible_and_show_spreadsheet_text_literally(project):
     assert pipeline(project, "build", "-q").returncode == 0
     edit_cell(project, "C7", '<b>fed</b> & "citat" {{ x }}')

@@ -82,11 +82,21 @@ def diff_rows(plan: str, old: Rows, new: Rows) -> list[RowChange]:
         return " – ".join(v for v in (columns.get("Dato", ""), columns.get("Tema", ""),
                                       columns.get("Aktivitet", "")) if v)
 
+    # Rows equal at the start and at the end are not compared further: an edit of a long plan
+    # touches a few rows, and SequenceMatcher over all of them took most of the time.
+    start = 0
+    while start < min(len(old), len(new)) and old[start][1] == new[start][1]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end][1] == new[-1 - end][1]:
+        end += 1
+    middle_old, middle_new = old[start:len(old) - end], new[start:len(new) - end]
+    matcher = SequenceMatcher(None, [key(c) for _, c in middle_old], [key(c) for _, c in middle_new], autojunk=False)
     changes = []
-    matcher = SequenceMatcher(None, [key(c) for _, c in old], [key(c) for _, c in new], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + start, i2 + start, j1 + start, j2 + start
         pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         for (_, before), (row, after) in zip(old[i1:i1 + pairs], new[j1:j1 + pairs]):
             columns = tuple((name, before.get(name, ""), after.get(name, ""))
