@@ -273,7 +273,7 @@ class _Scheduler:
         cache = self.cache
         keys = self.part_keys[index] = [] if cache is None else [
             cache.key(document, source, first=number == 0) for number, source in enumerate(split.sources)]
-        stored = [cache is not None and cache.holds(key) for key in keys] or [False] * len(split.sources)
+        stored = [cache.holds(key) for key in keys] if cache is not None else [False] * len(split.sources)
         for number, source in enumerate(split.sources):
             if not stored[number]:
                 self.push(-1000, _layout, index, number, source, part=number)

@@ -15,7 +15,8 @@ from typing import Any
 
 from pipeline.render.pdf.part import BookmarkPage
 
-# (title, (page index, x, y), children, state), as WeasyPrint's bookmark tree gives it.
+# The outline as WeasyPrint's bookmark tree gives it: (title, (page index, x, y), children, state),
+# the children an Outline again. The merged file's writer takes it as it is.
 Outline = list[tuple[str, tuple[int, float, float], Any, str]]
 
 

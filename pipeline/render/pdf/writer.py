@@ -21,17 +21,15 @@ pydyf: what it is given is plain data, and tests/test_pdf_writer.py builds that 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from io import BytesIO
 from typing import Any
 
 from pipeline.render.pdf import syntax
+from pipeline.render.pdf.outline import Outline
 from pipeline.render.pdf.part import DOCUMENT, PAGES, ROOT, Footers, Part, relocation, with_entries
 
 OBJECT_STREAM = 1000  # objects per compressed object stream of the merged PDF
 FOOTER = "/PipelineFooter"  # page N draws its footer, the form XObject /PipelineFooterN
-# The outline as WeasyPrint's bookmark tree gives it: (title, (page index, x, y), children, state).
-Outline = Sequence[tuple[str, tuple[int, float, float], Any, str]]
 
 
 class Writer:
@@ -136,7 +134,7 @@ class Writer:
                 self.put_stream(shift + local, relocate(head) + b"\nstream\n" + content + b"\nendstream")
         self.footers = [syntax.reference(shift + local) for local in footers.forms]
 
-    def finish(self, identifier: bytes, outline: Outline = ()) -> bytes:
+    def finish(self, identifier: bytes, outline: Outline | None = None) -> bytes:
         """Write the pages, structure tree, outline, catalog, /Info and cross-reference stream;
         return the whole file. `identifier` is the first half of the file's /ID."""
         self._write_pages()
