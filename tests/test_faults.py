@@ -522,6 +522,25 @@ def test_a_build_whose_output_pipe_closes_still_builds_everything(project):
     assert set(tree(project / "output")) == ALL
 
 
+def test_a_manifest_read_again_is_the_one_on_disk_now(project):
+    # A build that found nothing to do reads the manifest again under the lock; it reuses what
+    # it read only when the file holds the same bytes and no journal lies beside it.
+    build(options(project))
+    output = project / "output"
+    first = Manifest.load(output)
+    assert first.reload(repair=True) is first
+    journal = output / ".pipeline" / "journal.jsonl"
+    journal.write_text("", encoding="utf-8")  # another build has begun writing
+    assert first.reload(repair=True) is not first
+    journal.unlink()
+    other = Manifest.load(output)  # another build finished meanwhile and dropped a document
+    del other.entries[NOTE]
+    other.save()
+    again = first.reload(repair=True)
+    assert NOTE in first.entries and NOTE not in again.entries
+    assert again.entries == other.entries
+
+
 def test_manifest_load_never_raises_on_any_single_byte_damage(project):
     build(options(project))
     path = project / "output" / ".pipeline" / "manifest.json"

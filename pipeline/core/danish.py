@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from datetime import date
 from functools import cache
 
-from babel.dates import format_date, get_month_names
-from babel.lists import format_list
+# Babel is imported inside the functions: a build with nothing to do (and `validate` of a
+# plan without dates to write) never needs it, and importing it takes about 15 ms.
 
 LOCALE = "da_DK"
 
@@ -30,6 +30,8 @@ FILE_NAME_LETTERS = str.maketrans({"Æ": "AE", "Ø": "OE", "Å": "AA", "æ": "ae
 @cache
 def month_numbers() -> dict[str, int]:
     """Return every way Babel writes a Danish month (`juni`, `jun.`, `jun`) mapped to its number."""
+    from babel.dates import get_month_names
+
     numbers: dict[str, int] = {}
     for width in ("wide", "abbreviated"):
         for context in ("format", "stand-alone"):
@@ -42,21 +44,29 @@ def month_numbers() -> dict[str, int]:
 @cache  # Babel looks the locale up on every call; an overview asks once per row
 def month_name(month: int) -> str:
     """Return the Danish month name in lower case (`juni`)."""
+    from babel.dates import get_month_names
+
     return get_month_names("wide", locale=LOCALE)[month]
 
 
 def long_date(day: date) -> str:
     """Return `mandag den 19. juni 2017`."""
+    from babel.dates import format_date
+
     return format_date(day, "EEEE 'den' d. MMMM y", locale=LOCALE)
 
 
 def short_date(day: date) -> str:
     """Return `19. juni 2017`."""
+    from babel.dates import format_date
+
     return format_date(day, "d. MMMM y", locale=LOCALE)
 
 
 def day_month(day: date) -> str:
     """Return `19. juni`."""
+    from babel.dates import format_date
+
     return format_date(day, "d. MMMM", locale=LOCALE)
 
 
@@ -68,6 +78,8 @@ def iso_week(day: date) -> str:
 def join(items: Iterable[str]) -> str:
     """Return items joined the Danish way: `BSU, TMU og SSU`."""
     items = [str(item) for item in items]
+    from babel.lists import format_list
+
     return format_list(items, locale=LOCALE) if items else ""
 
 

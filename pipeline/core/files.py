@@ -8,11 +8,9 @@ killed at any moment leaves each file either old or new.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import stat
-import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -55,7 +53,7 @@ class Fence:
     def __init__(self, output: Path):
         self.output = output
         self.root = output.resolve()
-        self.folders: dict[PurePosixPath, Path] = {}
+        self.folders: dict[PurePosixPath, tuple[Path, bool]] = {}  # folder → (real path, inside)
 
     def __call__(self, relative: PurePosixPath) -> Path:
         if relative.is_absolute():
@@ -66,13 +64,16 @@ class Fence:
                 raise OutputError(f'"{relative}" kan ikke skrives: "{part}" {reason}')
         # The folders are followed (a folder linked out of the output folder is refused); the file
         # itself is not: a link standing where a document goes is replaced, never written through.
-        folder = self.folders.get(relative.parent)
-        if folder is None:
-            folder = self.folders[relative.parent] = (self.root / Path(*relative.parts)).parent.resolve()
-        target = folder / relative.name
-        if not target.is_relative_to(self.root) or target == self.root:
+        # A file lies strictly inside the output folder exactly when its folder is the output
+        # folder or lies inside it (the name is a plain name: never "..", never empty).
+        known = self.folders.get(relative.parent)
+        if known is None:
+            folder = (self.root / Path(*relative.parts)).parent.resolve()
+            known = self.folders[relative.parent] = (folder, folder.is_relative_to(self.root))
+        folder, inside = known
+        if not inside:
             raise OutputError(f'"{relative}" ligger uden for outputmappen {self.output} og skrives ikke')
-        return target
+        return folder / relative.name
 
 
 class OutputBudget:
@@ -159,43 +160,3 @@ def remove_leftovers(output: Path) -> None:
     if output.is_dir():
         for leftover in output.rglob(f".*{TEMP_SUFFIX}"):
             leftover.unlink(missing_ok=True)
-
-
-# Zip members carry a timestamp; a fixed one keeps .docx bytes independent of the clock.
-_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-class FixedTimeZip:
-    """A zip writer for python-docx's package writer (`write(pack_uri, blob)`) with fixed member times."""
-
-    def __init__(self, file: io.BytesIO):
-        self._zip = zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED)
-
-    def write(self, pack_uri, blob: bytes) -> None:
-        self.add(pack_uri.membername, blob)
-
-    def add(self, name: str, data: bytes) -> None:
-        info = zipfile.ZipInfo(name, date_time=_EPOCH)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        info.create_system = 0
-        self._zip.writestr(info, data, compresslevel=6)
-
-    def __enter__(self) -> FixedTimeZip:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._zip.close()
-
-
-def deterministic_zip(data: bytes) -> bytes:
-    """Return a zip (a .docx) rewritten with fixed member timestamps and permissions.
-
-    `[Content_Types].xml` stays first, as Office expects; the other members keep their order.
-    """
-    source = zipfile.ZipFile(io.BytesIO(data))
-    buffer = io.BytesIO()
-    with FixedTimeZip(buffer) as target:
-        for name in sorted(source.namelist(), key=lambda n: n != "[Content_Types].xml"):
-            target.add(name, source.read(name))
-    return buffer.getvalue()

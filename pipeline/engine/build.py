@@ -77,9 +77,9 @@ def build(options: BuildOptions, listener: Listener | None = None) -> Report:
 def _build(options: BuildOptions, listener: Listener, run: Run) -> Report:
     files = read_plan_files(find_plans(options.plans))
     inputs = inputs_hash(options, files)
-    if not options.force and _all_intact(Manifest.load(options.output), inputs, options):
+    if not options.force and _all_intact(checked := Manifest.load(options.output), inputs, options):
         with OutputLock(options.output, options.wait, listener):
-            manifest = Manifest.load(options.output, repair=True)
+            manifest = checked.reload(repair=True)
             if _all_intact(manifest, inputs, options):
                 return _unchanged_report(manifest, listener)
     from pipeline.engine.workers import Workers

@@ -49,7 +49,7 @@ class Entry:
     @classmethod
     def from_json(cls, data: object) -> Entry:
         """Return the entry a state file holds; raise ValueError for anything of another shape."""
-        if not isinstance(data, dict) or set(data) - {f.name for f in fields(cls)}:
+        if not isinstance(data, dict) or not data.keys() <= _ENTRY_FIELDS:
             raise ValueError("not an entry")
         entry = cls(**data)
         texts = (entry.fingerprint, entry.sha256)
@@ -87,6 +87,9 @@ class Entry:
         return file_sha256(path) == self.sha256
 
 
+_ENTRY_FIELDS = frozenset(f.name for f in fields(Entry))
+
+
 def fence(output: Path | Fence, path: object) -> Path | None:
     """Return the file a state file's `path` names inside `output`, or None when it names anything
     else: an absolute path, `..`, a name Windows cannot hold, the bookkeeping folder itself, or a
@@ -112,6 +115,7 @@ class Manifest:
     inputs: str = ""  # hash of all inputs of the last complete, clean build
     today: str = ""  # the day that build counted as today (ISO); meetings before it were closed
     warnings: list[str] = field(default_factory=list)  # Danish: damaged state found while loading
+    source: bytes | None = field(default=None, repr=False)  # the manifest file's bytes, as read
 
     @property
     def folder(self) -> Path:
@@ -128,6 +132,19 @@ class Manifest:
         manifest._replay(repair)
         return manifest
 
+    def reload(self, *, repair: bool = False) -> Manifest:
+        """Return the manifest as it is now: this one when it was read whole and its file still
+        holds the same bytes with no journal beside it (a no-op build checks twice, the second
+        time under the lock), else a fresh `load`."""
+        if self.source is not None and not self.warnings and not _exists(self.folder / JOURNAL):
+            path = self.folder / MANIFEST
+            try:
+                if _is_plain_file(path) and path.read_bytes() == self.source:
+                    return self
+            except OSError:
+                pass
+        return Manifest.load(self.output, repair=repair)
+
     def _read(self, repair: bool) -> None:
         path = self.folder / MANIFEST
         if not _exists(path):
@@ -135,7 +152,8 @@ class Manifest:
         try:
             if not _is_plain_file(path):
                 raise ValueError("not a file")
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            source = path.read_bytes()
+            data = json.loads(source.decode("utf-8"))
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError("another format")
             entries, inputs, today = data.get("entries"), data.get("inputs", ""), data.get("today", "")
@@ -153,6 +171,7 @@ class Manifest:
                 self.entries[name] = entry
         self.inputs = inputs if len(loaded) == len(self.entries) else ""
         self.today = today
+        self.source = source
 
     def _replay(self, repair: bool) -> None:
         path = self.folder / JOURNAL

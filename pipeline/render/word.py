@@ -23,9 +23,9 @@ from lxml.etree import XMLSyntaxError
 
 from pipeline.core import danish
 from pipeline.core.errors import TemplateError
-from pipeline.core.files import FixedTimeZip
 from pipeline.core.model import Document, DocumentKind
 from pipeline.core.text import cut
+from pipeline.core.zipped import FixedTimeZip
 from pipeline.documents import kinds
 from pipeline.render.templating import word_environment
 

@@ -20,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.core.errors import PipelineError, UsageError, os_reason
-from pipeline.core.files import FixedTimeZip, atomic_write
+from pipeline.core.files import atomic_write
 from pipeline.core.model import Committee, Status
+from pipeline.core.zipped import FixedTimeZip
 from pipeline.source.parse import DEFAULT_COMMITTEES
 from pipeline.source.validate import INITIATIVE_TYPES, OPTIONAL, REQUIRED
 
