@@ -29,8 +29,8 @@ from benchmarks import floor
 
 # How a task's function is recognised when its first argument is not a document: by a piece of
 # its qualified name (the worker functions wrap the real work in a lambda).
-TASK_NAMES = (("_prepare", "overview PDF: cut into parts"), ("_layout", "overview PDF: lay out a part"),
-              ("_footers", "overview PDF: lay out the footers"),
+TASK_NAMES = (("_prepare", "overview PDF: cut into parts (parent)"), ("_layout", "overview PDF: lay out a part"),
+              ("_footers", "overview PDF: lay out the footers"), ("library_versions", "overview PDF: library versions"),
               ("finish", "overview PDF: merge the parts (parent)"), ("import_module", "worker start-up import"))
 # Document kinds (the pipeline's DocumentKind values) by the group the report shows them in.
 GROUPS = {"orienteringssag": "Word", "droeftelse": "Word", "oversigt": "overview PDF",

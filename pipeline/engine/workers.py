@@ -1,8 +1,10 @@
 """Rendering a build's documents in worker processes, the longest work first.
 
-Each document is rendered whole by one worker, except a long overview PDF: a worker first
-cuts it into parts (`render/pdf/split.py`), the workers lay the parts out like any other
-task, and this process merges them in order as they come back (`render/pdf/merge.py`, `Merger`).
+Each document is rendered whole by one worker, except a long overview PDF: this process cuts
+it into parts (`render/pdf/split.py`) while the workers import WeasyPrint and one of them
+finds the libraries' versions for the part cache, the workers lay the parts out like any
+other task, and this process merges them in order as they come back (`render/pdf/merge.py`,
+`Merger`).
 Once the page count is known, a worker lays out the footers too (about 10 ms a page), while
 this process goes on handing out the Word documents. So on a 10,000-row plan both cores lay
 out the overview, instead of one core laying out all of it while the other finishes the Word
@@ -105,7 +107,7 @@ class Workers:
         def fork(first: Document) -> ProcessPoolExecutor:
             """Fork the workers for the first task (a build with nothing to render forks none).
             A long overview keeps every worker busy laying out its parts: each imports WeasyPrint
-            at once, while the first cuts the overview, instead of after that, one by one."""
+            at once, while this process cuts the overview."""
             self.executor = _start(workers, ("weasyprint",) if _splits(first) else ())
             return self.executor
 
@@ -193,13 +195,30 @@ class _Scheduler:
         self.counter = itertools.count()
         self.merges: dict[int, Any] = {}  # document index → its pdf.merge.Merger
         self.running: dict[Future[Any], _Task] = {}
+        # The versions of the libraries that lay the parts out, for the part cache's keys: asked
+        # of a worker (`_versions`, it has WeasyPrint imported) as this process cuts the first
+        # long overview. Until they come, overviews already cut wait in `waiting`, by index.
+        self.versions: dict[str, str] | Failure | None = None
+        self.versions_asked = False
+        self.waiting: dict[int, Any] = {}  # document index → its pdf.split.Split
 
-    def add(self, document: Document) -> None:
-        """Queue the task that renders `document`, or cuts it into parts."""
+    def add(self, document: Document) -> Iterator[tuple[int, bytes | Failure]]:
+        """Queue the task that renders `document`; or cut a long overview into parts here and
+        queue those, yielding the overview if it is done (failed, or every part stored)."""
         index = len(self.documents)
         self.documents.append(document)
         if _splits(document):
-            self.push(-1000, _prepare, index)
+            if self.cache is not None and not self.versions_asked:
+                self.versions_asked = True
+                self.push(-1000, _versions, index)
+                self.submit()  # forks the workers: they import WeasyPrint while this process cuts
+            result = _prepare(document, self.templates)
+            if isinstance(result, Failure):
+                yield index, result
+            elif self.cache is not None and self.versions is None:
+                self.waiting[index] = result  # split once the versions are known
+            else:
+                yield from self.split(index, result)
         else:
             self.push(-kinds.of(document.kind).cost, _render, index)
 
@@ -214,7 +233,7 @@ class _Scheduler:
         """Render `documents`; yield each result once `documents` is read to its end."""
         early: list[tuple[int, bytes | Failure]] = []  # results that came while documents still came
         for document in documents:
-            self.add(document)
+            early += self.add(document)
             self.submit()
             early += self.collect(block=False)
         yield from early
@@ -245,13 +264,15 @@ class _Scheduler:
         index = task.document
         if task.function is _render:
             yield index, result
-        elif isinstance(result, Failure):  # cutting the overview, or laying out a part, failed
-            if task.function is _prepare or self.merges.pop(index, None) is not None:
-                self.queue = [t for t in self.queue if t.document != index]  # its other parts
-                heapq.heapify(self.queue)
-                yield index, result
-        elif task.function is _prepare:
-            yield from self.split(index, *result)
+        elif task.function is _versions:
+            self.versions = result
+            if self.cache is not None and not isinstance(result, Failure):
+                self.cache.learn(result)
+            for waiting in list(self.waiting):
+                yield from self.split(waiting, self.waiting.pop(waiting))
+        elif isinstance(result, Failure):  # laying out a part, or the footers, failed
+            if self.merges.pop(index, None) is not None:
+                yield from self.fail(index, result)
         elif task.function is _footers:
             if self.cache is not None:
                 self.cache.store_footers(self.part_keys[index][-1], result)
@@ -262,13 +283,20 @@ class _Scheduler:
             merger.add(task.part, result)
             yield from self.merged(index)
 
-    def split(self, index: int, split: Any, versions: dict[str, str]) -> Iterator[tuple[int, bytes | Failure]]:
+    def fail(self, index: int, failure: Failure) -> Iterator[tuple[int, bytes | Failure]]:
+        """Yield a long overview's failure, its queued parts and footers dropped."""
+        self.queue = [t for t in self.queue if t.document != index or t.function is _versions]
+        heapq.heapify(self.queue)
+        yield index, failure
+
+    def split(self, index: int, split: Any) -> Iterator[tuple[int, bytes | Failure]]:
         """Queue the parts of a long overview, except those the cache has already."""
         from pipeline.render.pdf.merge import Merger
 
+        if isinstance(self.versions, Failure):  # WeasyPrint cannot be imported, or asked
+            yield from self.fail(index, self.versions)
+            return
         document = self.documents[index]
-        if self.cache is not None:
-            self.cache.learn(versions)
         merger = self.merges[index] = Merger(document, split)
         cache = self.cache
         keys = self.part_keys[index] = [] if cache is None else [
@@ -320,6 +348,18 @@ def _splits(document: Document) -> bool:
         return False  # rendering it whole reports the problem
 
 
+def _prepare(reference: int | Document, templates: Path) -> Any:
+    """Return the parts of a long overview (a pdf.split.Split), or why they cannot be made.
+    Run by the build's own process (Jinja and lxml only) while the workers import WeasyPrint:
+    in a worker, the one part a one-row change needs waited for that import, or for a worker
+    busy with an orientation case."""
+    from pipeline.documents.kinds import build_context
+    from pipeline.render.overview import prepare_split
+
+    document = _document(reference)
+    return _guarded(lambda: prepare_split(document, build_context(document), templates))
+
+
 # --- In the workers ------------------------------------------------------------------------------
 
 def _document(reference: int | Document) -> Document:
@@ -333,22 +373,20 @@ def _render(reference: int | Document, templates: Path) -> bytes | Failure:
     return _guarded(render, _document(reference), templates)
 
 
-def _prepare(reference: int | Document, templates: Path) -> Any:
-    """Return the parts of a long overview (a pdf.split.Split) and the versions of the libraries
-    that lay them out (the part cache's keys hold them), or why the parts cannot be made.
-    (Finding Pango's version imports WeasyPrint, which a worker needs anyway.)"""
-    from pipeline.documents.kinds import build_context
-    from pipeline.render.overview import prepare_split
+def _versions(_reference: int | Document, _templates: Path) -> Any:
+    """Return the versions of the libraries that lay out the overview's parts (the part cache's
+    keys hold them), or why they cannot be found. Finding Pango's imports WeasyPrint."""
     from pipeline.render.pdf.cache import library_versions
 
-    document = _document(reference)
-    return _guarded(lambda: (prepare_split(document, build_context(document), templates), library_versions()))
+    _weasyprint_ready()
+    return _guarded(library_versions)
 
 
 def _layout(reference: int | Document, templates: Path, part: int, source: str) -> Any:
     """Return one laid-out part of a long overview (a pdf.part.Part), or why it failed."""
     from pipeline.render.pdf.merge import layout_part
 
+    _weasyprint_ready()
     year = _document(reference).year
     return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
 
@@ -357,8 +395,26 @@ def _footers(reference: int | Document, templates: Path, footer: str, page_count
     """Return a long overview's footers for `page_count` pages (a pdf.part.Footers), or why not."""
     from pipeline.render.pdf.merge import layout_footers
 
+    _weasyprint_ready()
     year = _document(reference).year
     return _guarded(lambda: layout_footers(footer, page_count, templates.resolve(), year))
+
+
+_frozen_weasyprint = False  # True once this worker has imported WeasyPrint and frozen its objects
+
+
+def _weasyprint_ready() -> None:
+    """Import WeasyPrint before this worker's first PDF task, then tell the cycle collector to
+    leave its objects alone, which live as long as the worker: otherwise each full collection
+    (one before every overview part) walks them again, about 60 ms. (Not in the build's own
+    process, `--jobs 1`: what it freezes would never be collected.)"""
+    global _frozen_weasyprint
+    if _frozen_weasyprint or _scratch is None:
+        return
+    _frozen_weasyprint = True
+    _guarded(importlib.import_module, "weasyprint")  # guarded: it makes temporary files (ctypes' find_library)
+    gc.collect()
+    gc.freeze()
 
 
 def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
@@ -367,6 +423,7 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     What the worker inherited from the build (the plan, its documents) lives as long as the
     worker, so the cycle collector is told to leave it alone (`gc.freeze`): otherwise every
     full collection walks a 10,000-row plan again and copies the pages it touches."""
+    global _frozen_weasyprint
     _die_with_parent(parent)
     # Ctrl-C in a terminal reaches every process of the build; the build (the parent) stops its
     # workers itself. SIGTERM, which it stops them with, ends a task by unwinding it, and an
@@ -382,10 +439,10 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
         _guarded(importlib.import_module, module)
     if warm:
-        # The modules' objects live as long as the worker too: otherwise each full collection
-        # (one before every overview part) walks WeasyPrint's again, about 60 ms.
+        # The modules' objects live as long as the worker too (see `_weasyprint_ready`).
         gc.collect()
         gc.freeze()
+        _frozen_weasyprint = "weasyprint" in warm
 
 
 # The worker's own temporary folder: every temporary file of its libraries goes there (WeasyPrint's
