@@ -62,6 +62,7 @@ _RANGE = re.compile(r"(?P<first>[a-zæøå.]+)\s*(?:-|/|\btil\b)\s*(?P<last>[a-z
 _TERM = re.compile(r"(?P<term>[a-zæøå.]+)" + _YEAR)
 
 
+@functools.lru_cache(maxsize=4096)  # a long plan repeats its date labels; a Period cannot change
 def parse_period(text: str, year: int) -> Period:
     """Return the period a Danish date label names, in `year` unless the label gives one."""
     label = normalise_text(text).replace("\n", " ")
