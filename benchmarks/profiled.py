@@ -96,8 +96,11 @@ def worker_tasks(path: Path, started_at: float) -> dict:
     (seconds after `started_at`, the build's start), and how busy the worker processes were."""
     tasks = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()] if path.exists() else []
     tasks = [t for t in tasks if t["task"] != "worker start-up import"]
+    # The parent's own timed steps (cutting and merging a long overview) are listed in the detail;
+    # the groups, and when rendering began and ended, are the workers'.
+    workers = [t for t in tasks if not t["task"].endswith("(parent)")]
     groups: dict[str, dict[str, float]] = defaultdict(lambda: {"tasks": 0, "wall_s": 0.0, "cpu_s": 0.0})
-    for task in tasks:
+    for task in workers:
         group = GROUPS.get(task["task"]) or ("overview PDF" if task["task"].startswith("overview") else task["task"])
         groups[group]["tasks"] += 1
         groups[group]["wall_s"] += task["wall_s"]
@@ -106,14 +109,14 @@ def worker_tasks(path: Path, started_at: float) -> dict:
     for task in tasks:
         detail[task["task"]]["tasks"] += 1
         detail[task["task"]]["wall_s"] += task["wall_s"]
-    if not tasks:
-        return {"groups": {}, "detail": {}, "first_s": None, "last_s": None, "processes": 0}
+    if not workers:
+        return {"groups": {}, "detail": dict(detail), "first_s": None, "last_s": None, "processes": 0}
     return {
         "groups": dict(groups),
         "detail": dict(detail),
-        "first_s": min(t["start"] for t in tasks) - started_at,
-        "last_s": max(t["start"] + t["wall_s"] for t in tasks) - started_at,
-        "processes": len({t["pid"] for t in tasks}),
+        "first_s": min(t["start"] for t in workers) - started_at,
+        "last_s": max(t["start"] + t["wall_s"] for t in workers) - started_at,
+        "processes": len({t["pid"] for t in workers}),
     }
 
 
