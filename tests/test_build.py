@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import shutil
@@ -145,6 +146,23 @@ def test_jobs_do_not_change_the_bytes(project, tmp_path):
     build(options(project, jobs=1))
     build(options(project, jobs=2, output=tmp_path / "parallel"))
     assert tree(project / "output") == tree(tmp_path / "parallel")
+
+
+def test_a_build_leaves_the_cycle_collector_as_it_found_it_and_its_workers_collecting(project, monkeypatch):
+    # The build freezes its long-lived heap and pauses its own collector while workers render.
+    monkeypatch.setattr(workers, "EARLY_START_BYTES", 0)  # workers forked inside that pause
+    report = build(options(project, jobs=2))
+    assert written(report) == ALL
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()  # as during a build: a worker forked then must still collect (WeasyPrint's
+    try:          # boxes are reference cycles)
+        pool = workers._start(1)
+        try:
+            assert pool.submit(gc.isenabled).result(timeout=120) is True
+        finally:
+            pool.shutdown()
+    finally:
+        gc.enable()
 
 
 def test_an_overview_laid_out_in_parts_by_the_workers_is_the_same_as_in_one_process(

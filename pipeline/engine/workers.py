@@ -435,6 +435,7 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     sys.unraisablehook = _unraisable
     _make_scratch()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    gc.enable()  # the build pauses its own collector while the workers render (build._heap_frozen)
     gc.freeze()
     for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
         _guarded(importlib.import_module, module)
