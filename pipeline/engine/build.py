@@ -20,18 +20,16 @@ from typing import TYPE_CHECKING
 from pipeline.core.errors import OutputError, os_reason
 from pipeline.core.files import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
 from pipeline.core.model import Document, DocumentKind, Plan
-from pipeline.documents import kinds
 from pipeline.engine.fingerprint import FingerprintCache, bytes_fingerprint, fingerprint, inputs_hash
-from pipeline.engine.gather import calendars, plan_build, record_templates_passed
 from pipeline.engine.lock import OutputLock
 from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, state_path
 from pipeline.engine.options import BuildOptions, Listener
 from pipeline.engine.report import Failure, Outcome, Report
-from pipeline.engine.rules import Action, Rules, assess, check_owners, orphans, rules_for
 from pipeline.source.plans import PlanFile, find_plans, read_plan_files
 
 if TYPE_CHECKING:
     from pipeline.engine.changes import RowChange
+    from pipeline.engine.rules import Rules
     from pipeline.engine.status import Run
     from pipeline.engine.workers import Workers
     from pipeline.render.pdf.cache import PartCache
@@ -84,6 +82,9 @@ def _build(options: BuildOptions, listener: Listener, run: Run) -> Report:
             manifest = checked.reload(repair=True)
             if _all_intact(manifest, inputs, options):
                 return _unchanged_report(manifest, listener)
+    # The rest of a build's machinery is imported only now: a build with nothing to do stops above.
+    from pipeline.engine.gather import plan_build
+    from pipeline.engine.rules import check_owners, rules_for
     from pipeline.engine.workers import Workers
 
     with Workers(options.jobs, early=_small_plans(files)) as workers:
@@ -154,7 +155,9 @@ class _Build:
 
     def run(self, documents: list[Document], inputs: str, plans: list[Plan], started: datetime) -> Report:
         """Write what is stale, remove what is no longer planned, and keep the books."""
+        from pipeline.documents import kinds
         from pipeline.engine.changes import diff_plans, load_snapshot, plan_rows, record_changes
+        from pipeline.engine.gather import calendars
 
         for warning in self.manifest.warnings:
             self._warn(warning)
@@ -220,6 +223,8 @@ class _Build:
             save_snapshot(self.options.output, rows)
         except OSError as error:
             self._warn(f"planernes rækker kunne ikke gemmes til næste sammenligning: {os_reason(error)}")
+        from pipeline.engine.gather import record_templates_passed
+
         try:
             record_templates_passed(self.options.output, self.options.templates)
         except OSError:
@@ -248,6 +253,8 @@ class _Build:
     def _job(self, path: str, digest: str, parts: dict[str, str], plan: str | None,
              document: Document | None = None, note: str = "") -> _Job | None:
         """Return the job that writes the planned file `path`, or None after recording why there is none."""
+        from pipeline.engine.rules import Action, assess
+
         state = assess(path, digest, parts, self.manifest, self.rules, note)
         self.keep.add(path)
         if state.action in (Action.RENDER, Action.RENDER_BESIDE):
@@ -333,6 +340,8 @@ class _Build:
 
     def _remove_orphans(self, planned: dict[str, Document]) -> None:
         """Delete files of documents no longer planned, unless someone edited them or their meeting is held."""
+        from pipeline.engine.rules import Action, orphans
+
         for path, state in orphans(self.manifest, self.rules, planned, self.keep, self._in_scope):
             entry = self.manifest.entries[path]
             if state.action is Action.CLOSED:

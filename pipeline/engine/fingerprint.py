@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.core.digest import digest, every_file, file_entries
 from pipeline.core.files import file_sha256, sha256
 from pipeline.core.model import Document
 from pipeline.engine.options import BuildOptions
-from pipeline.source.plans import PlanFile
+
+if TYPE_CHECKING:
+    from pipeline.source.plans import PlanFile
 
 
 @dataclass

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.core import limits
 from pipeline.core.errors import InputError, Problem, os_reason
-from pipeline.source.workbook import Workbook
+
+if TYPE_CHECKING:  # a build with nothing to do reads no workbook (nor imports the parsers)
+    from pipeline.source.workbook import Workbook
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
@@ -41,6 +44,7 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
         return read_excel(path, data)
     if suffix in CSV_SUFFIXES:
         from pipeline.source.csvfile import read_csv
+        from pipeline.source.workbook import Workbook
 
         return Workbook(path, {None: read_csv(path, data)})
     raise InputError([Problem(path.name, "filen er hverken et Excel-regneark (.xlsx) eller en CSV-fil (.csv)")])
