@@ -378,7 +378,7 @@ def _versions(_reference: int | Document, _templates: Path) -> Any:
     keys hold them), or why they cannot be found. Finding Pango's imports WeasyPrint."""
     from pipeline.render.pdf.cache import library_versions
 
-    _weasyprint_ready()
+    _warm("weasyprint")
     return _guarded(library_versions)
 
 
@@ -386,7 +386,7 @@ def _layout(reference: int | Document, templates: Path, part: int, source: str) 
     """Return one laid-out part of a long overview (a pdf.part.Part), or why it failed."""
     from pipeline.render.pdf.merge import layout_part
 
-    _weasyprint_ready()
+    _warm("weasyprint")
     year = _document(reference).year
     return _guarded(lambda: layout_part(source, templates.resolve(), year, first=part == 0))
 
@@ -395,24 +395,23 @@ def _footers(reference: int | Document, templates: Path, footer: str, page_count
     """Return a long overview's footers for `page_count` pages (a pdf.part.Footers), or why not."""
     from pipeline.render.pdf.merge import layout_footers
 
-    _weasyprint_ready()
+    _warm("weasyprint")
     year = _document(reference).year
     return _guarded(lambda: layout_footers(footer, page_count, templates.resolve(), year))
 
 
-_frozen_weasyprint = False  # True once this worker has imported WeasyPrint and frozen its objects
+_warmed: set[str] = set()  # the modules this worker has imported and frozen
 
 
-def _weasyprint_ready() -> None:
-    """Import WeasyPrint before this worker's first PDF task, then tell the cycle collector to
-    leave its objects alone, which live as long as the worker: otherwise each full collection
-    (one before every overview part) walks them again, about 60 ms. (Not in the build's own
-    process, `--jobs 1`: what it freezes would never be collected.)"""
-    global _frozen_weasyprint
-    if _frozen_weasyprint or _scratch is None:
+def _warm(module: str) -> None:
+    """Import `module` in this worker (once), then tell the cycle collector to leave its objects
+    alone, which live as long as the worker: otherwise each full collection (one before every
+    overview part) walks WeasyPrint's again, about 60 ms. (Not in the build's own process,
+    `--jobs 1`: what it freezes would never be collected.)"""
+    if module in _warmed or _scratch is None:
         return
-    _frozen_weasyprint = True
-    _guarded(importlib.import_module, "weasyprint")  # guarded: it makes temporary files (ctypes' find_library)
+    _warmed.add(module)
+    _guarded(importlib.import_module, module)  # guarded: WeasyPrint makes temporary files (ctypes' find_library)
     gc.collect()
     gc.freeze()
 
@@ -423,7 +422,6 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     What the worker inherited from the build (the plan, its documents) lives as long as the
     worker, so the cycle collector is told to leave it alone (`gc.freeze`): otherwise every
     full collection walks a 10,000-row plan again and copies the pages it touches."""
-    global _frozen_weasyprint
     _die_with_parent(parent)
     # Ctrl-C in a terminal reaches every process of the build; the build (the parent) stops its
     # workers itself. SIGTERM, which it stops them with, ends a task by unwinding it, and an
@@ -437,13 +435,8 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     gc.enable()  # the build pauses its own collector while the workers render (build._heap_frozen)
     gc.freeze()
-    for module in warm:  # guarded: importing WeasyPrint makes temporary files (ctypes' find_library)
-        _guarded(importlib.import_module, module)
-    if warm:
-        # The modules' objects live as long as the worker too (see `_weasyprint_ready`).
-        gc.collect()
-        gc.freeze()
-        _frozen_weasyprint = "weasyprint" in warm
+    for module in warm:
+        _warm(module)
 
 
 # The worker's own temporary folder: every temporary file of its libraries goes there (WeasyPrint's
