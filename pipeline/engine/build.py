@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.errors import OutputError, os_reason
 from pipeline.core.files import OutputBudget, atomic_write, file_sha256, remove_leftovers, resolve, sha256
-from pipeline.core.model import Document, DocumentKind, Plan
 from pipeline.engine.fingerprint import FingerprintCache, bytes_fingerprint, fingerprint, inputs_hash
 from pipeline.engine.lock import OutputLock
 from pipeline.engine.manifest import FOLDER, MANIFEST, Entry, Manifest, fence, state_path
@@ -28,6 +27,7 @@ from pipeline.engine.report import Failure, Outcome, Report
 from pipeline.source.plans import PlanFile, find_plans, read_plan_files
 
 if TYPE_CHECKING:
+    from pipeline.core.model import Document, Plan
     from pipeline.engine.changes import RowChange
     from pipeline.engine.rules import Rules
     from pipeline.engine.status import Run
@@ -155,6 +155,7 @@ class _Build:
 
     def run(self, documents: list[Document], inputs: str, plans: list[Plan], started: datetime) -> Report:
         """Write what is stale, remove what is no longer planned, and keep the books."""
+        from pipeline.core.model import DocumentKind
         from pipeline.documents import kinds
         from pipeline.engine.changes import diff_plans, load_snapshot, plan_rows, record_changes
         from pipeline.engine.gather import calendars

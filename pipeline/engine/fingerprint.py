@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.core.digest import digest, every_file, file_entries
 from pipeline.core.files import file_sha256, sha256
-from pipeline.core.model import Document
 from pipeline.engine.options import BuildOptions
 
 if TYPE_CHECKING:
+    from pipeline.core.model import Document
     from pipeline.source.plans import PlanFile
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.core.errors import InputError, UsageError
-from pipeline.core.model import Plan
 from pipeline.source.read import MARKED_COPY_SUFFIX, PLAN_SUFFIXES, not_a_file, read_plan_bytes
+
+if TYPE_CHECKING:
+    from pipeline.core.model import Plan
 
 INPUT = Path("input")
 
