@@ -83,12 +83,14 @@ def _build(options: BuildOptions, listener: Listener, run: Run) -> Report:
             if _all_intact(manifest, inputs, options):
                 return _unchanged_report(manifest, listener)
     # The rest of a build's machinery is imported only now: a build with nothing to do stops above.
-    from pipeline.engine.gather import plan_build
+    from pipeline.engine.gather import check_build, plan_build
     from pipeline.engine.rules import check_owners, rules_for
     from pipeline.engine.workers import Workers
 
     with Workers(options.jobs, early=_small_plans(files)) as workers:
         plans, documents = plan_build(options, files)
+        workers.start(documents)  # they import their libraries while the rest is checked and decided
+        check_build(options, documents)
         with _heap_frozen(paused=workers.count > 1):
             rules = rules_for(options, documents)
             with OutputLock(options.output, options.wait, listener):
@@ -183,7 +185,7 @@ class _Build:
             self.listener.start(len(jobs) + len(made))  # before the first result is written
 
         cache = self._part_cache()
-        for index, result in self.workers.render_all(decided(), self.options.templates, cache, planned=documents):
+        for index, result in self.workers.render_all(decided(), self.options.templates, cache):
             if isinstance(result, Failure):
                 self._add(Outcome.FAILED, str(jobs[index].path), result.reason)
             else:

@@ -18,14 +18,18 @@ from pipeline.source.plans import PlanFile, load_plans
 
 
 def plan_build(options: BuildOptions, files: list[PlanFile]) -> tuple[list[Plan], list[Document]]:
-    """Return the plans and the documents they call for, with their templates checked."""
+    """Return the plans and the documents they call for (not yet checked: `check_build`)."""
     from pipeline.documents.planning import plan_documents
 
     plans = load_plans(files, options.year)
-    documents = plan_documents(plans)
+    return plans, plan_documents(plans)
+
+
+def check_build(options: BuildOptions, documents: list[Document]) -> None:
+    """Raise OutputError or TemplateError unless every document can be written where it goes
+    and the templates they need are sound."""
     _check_paths(documents, options.output)
     _check_templates(options.templates, {kinds.of(d.kind).template for d in documents}, options.output)
-    return plans, documents
 
 
 def _check_paths(documents: list[Document], output: Path) -> None:

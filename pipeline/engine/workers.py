@@ -13,8 +13,9 @@ documents and waits.
 The parent keeps its own queue and gives each worker the most expensive task left: the
 overview and its parts, then orientation cases, the web page, discussion notes. For a small
 plan the workers start before the plan is read (see EARLY_START_BYTES); otherwise they are
-forked at the first task, once the documents are planned, so a task names its document by its
-index instead of sending it pickled. The build hands each document over as soon as it has
+forked as soon as the documents are planned (`Workers.start`), so a task names its document by
+its index instead of sending it pickled, and they import their libraries while the build checks
+the templates and decides what is stale. The build hands each document over as soon as it has
 decided to render it, so the workers start while it still fingerprints the rest. With
 `--jobs 1` the same tasks run in this process, one after the other.
 """
@@ -68,6 +69,11 @@ class Workers:
     def __init__(self, count: int, *, early: bool = False):
         self.count = count
         self.executor: ProcessPoolExecutor | _ByRenderer | None = None
+        self.size = count  # how many workers run
+        # The workers have the build's documents: a task names its document by its index among
+        # them (by id). None: a task sends its document, pickled (early workers).
+        self.by_index: dict[int, int] | None = None
+        self.idle = True  # no document was given to the workers (yet)
         if early and count > 1:
             self.executor = _ByRenderer(count)
 
@@ -77,45 +83,45 @@ class Workers:
     def __exit__(self, error_type: Any, *exc_info: Any) -> None:
         if self.executor is None:
             return
+        global _documents
         pools = self.executor.pools if isinstance(self.executor, _ByRenderer) else [self.executor]
         for pool in pools:
-            if error_type is not None:
+            if error_type is not None or self.idle:  # they wrote nothing: no need to finish importing
                 _terminate(pool)
             pool.shutdown(wait=True, cancel_futures=True)
         self.executor = None
+        _documents = []
 
-    def render_all(self, documents: Iterable[Document], templates: Path, cache: PartCache | None, *,
-                   planned: Sequence[Document]) -> Iterator[tuple[int, bytes | Failure]]:
+    def start(self, planned: Sequence[Document]) -> None:
+        """Fork the workers now that the build's documents are planned, unless they run already
+        (a small plan's) or they would get one document at most (this process renders it). They
+        import what they need while this process checks the templates and decides what is stale,
+        and find the documents in their copy of memory. A long overview keeps every worker busy
+        laying out its parts, so then each imports WeasyPrint at once."""
+        global _documents
+        if self.executor is not None or self.count <= 1 or len(planned) <= 1:
+            return
+        _documents = list(planned)
+        self.by_index = {id(document): index for index, document in enumerate(_documents)}
+        self.size = min(self.count, len(planned))
+        self.executor = _start(self.size, ("weasyprint",) if any(map(_splits, _documents)) else ())
+
+    def render_all(self, documents: Iterable[Document], templates: Path,
+                   cache: PartCache | None) -> Iterator[tuple[int, bytes | Failure]]:
         """Yield (index into `documents`, the file's bytes or the Failure that says why not) as each
-        document is done, in the worker processes or, for `--jobs 1`, in this one. `cache`
+        document is done, in the worker processes or, without any, in this one. `cache`
         (a `render.pdf.cache.PartCache`) keeps long overviews' laid-out parts between builds.
 
         `documents` may be a generator, each document given as soon as the build has decided to
-        render it (out of `planned`, the build's documents): rendering starts with the first, so a
-        long overview is laid out while the build fingerprints the rest. It is read to its end
-        before the first result is yielded, so its end may announce how many there are."""
-        global _documents
-        if self.count <= 1 or len(planned) <= 1:  # (early workers, if any, stay idle)
+        render it: rendering starts with the first, so a long overview is laid out while the
+        build fingerprints the rest. It is read to its end before the first result is yielded, so
+        its end may announce how many there are."""
+        if self.executor is None:  # --jobs 1, or one document
             yield from _Scheduler(templates, _Inline(), 1, cache).run(documents)
             return
-        if self.executor is not None:  # started early: send each document with its task
-            yield from _Scheduler(templates, self.executor, self.count, cache).run(documents)
-            return
-        _documents = list(planned)
-        workers = min(self.count, len(planned))
-
-        def fork(first: Document) -> ProcessPoolExecutor:
-            """Fork the workers for the first task (a build with nothing to render forks none).
-            A long overview keeps every worker busy laying out its parts: each imports WeasyPrint
-            at once, while this process cuts the overview."""
-            self.executor = _start(workers, ("weasyprint",) if _splits(first) else ())
-            return self.executor
-
-        try:
-            by_index = {id(document): index for index, document in enumerate(_documents)}
-            yield from _Scheduler(templates, None, workers, cache, fork=fork, by_index=by_index).run(documents)
-        finally:
-            _documents = []
+        scheduler = _Scheduler(templates, self.executor, self.size, cache, by_index=self.by_index)
+        yield from scheduler.run(documents)
+        self.idle = not scheduler.documents
 
 
 def _start(count: int, warm: tuple[str, ...] = ()) -> ProcessPoolExecutor:
@@ -180,13 +186,12 @@ class _Scheduler:
     """Keeps the queue of tasks and hands each worker the most expensive one left."""
 
     def __init__(self, templates: Path, executor: Any, workers: int, cache: PartCache | None, *,
-                 fork: Callable[[Document], Any] | None = None, by_index: dict[int, int] | None = None):
+                 by_index: dict[int, int] | None = None):
         self.documents: list[Document] = []  # as `run` is given them; a task names its document by index
         self.cache = cache
         self.part_keys: dict[int, list[str]] = {}  # document index → its parts' cache keys
         self.templates = templates
-        self.executor = executor  # None until `fork` makes one for the first task
-        self.fork = fork
+        self.executor = executor
         # The workers have the build's documents: a task sends its document's index among them
         # (by id), not the document. None: send the document.
         self.by_index = by_index
@@ -211,7 +216,7 @@ class _Scheduler:
             if self.cache is not None and not self.versions_asked:
                 self.versions_asked = True
                 self.push(-1000, _versions, index)
-                self.submit()  # forks the workers: they import WeasyPrint while this process cuts
+                self.submit()  # a worker answers once WeasyPrint is imported, as this process cuts
             result = _prepare(document, self.templates)
             if isinstance(result, Failure):
                 yield index, result
@@ -245,8 +250,6 @@ class _Scheduler:
         """Hand queued tasks to the workers, up to `slots` at a time."""
         while self.queue and len(self.running) < self.slots:
             task = heapq.heappop(self.queue)
-            if self.executor is None:
-                self.executor = self.fork(self.documents[task.document])
             self.running[self.executor.submit(task.function, *task.arguments)] = task
 
     def collect(self, *, block: bool) -> list[tuple[int, bytes | Failure]]:
