@@ -153,12 +153,12 @@ def test_jobs_do_not_change_the_bytes(project, tmp_path):
 
 def test_a_build_leaves_the_cycle_collector_as_it_found_it_and_its_workers_collecting(project, monkeypatch):
     # The build freezes its long-lived heap and pauses its own collector while workers render.
-    monkeypatch.setattr(workers, "EARLY_START_BYTES", 0)  # workers forked inside that pause
+    monkeypatch.setattr(workers, "EARLY_START_BYTES", 0)  # workers forked after planning, before the pause
     report = build(options(project, jobs=2))
     assert written(report) == ALL
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    gc.disable()  # as during a build: a worker forked then must still collect (WeasyPrint's
-    try:          # boxes are reference cycles)
+    gc.disable()  # a worker forked while its parent's collector is off must still collect
+    try:          # (WeasyPrint's boxes are reference cycles)
         pool = workers._start(1)
         try:
             assert pool.submit(gc.isenabled).result(timeout=120) is True

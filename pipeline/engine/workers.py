@@ -436,7 +436,7 @@ def _start_worker(parent: int, warm: tuple[str, ...]) -> None:
     sys.unraisablehook = _unraisable
     _make_scratch()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    gc.enable()  # the build pauses its own collector while the workers render (build._heap_frozen)
+    gc.enable()  # whatever the parent's state: the build pauses its own while workers render (build._heap_frozen)
     gc.freeze()
     for module in warm:
         _warm(module)
